@@ -1,0 +1,30 @@
+# Two set-up commands for a fresh machine (Python 3.11 and make): `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: install demo test bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## demo: start the bundled emulator, run `meltano run tap-genesys-outbound target-duckdb`, print row counts
+demo: install
+	$(BIN)/python scripts/demo.py
+
+## test: the whole suite (unit, emulator integration, SDK standard tests, wheel, Meltano + DuckDB)
+test: install
+	$(BIN)/python -m pytest
+
+## bench: extraction benchmark against the emulator
+bench: install
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .meltano output dist build

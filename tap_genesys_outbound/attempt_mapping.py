@@ -1,0 +1,397 @@
+"""Pure mapping of Genesys Cloud analytics conversations to `attempts` records.
+
+Genesys has no per-attempt resource: one dial attempt is one analytics
+conversation (``conversations/details/query`` or the details jobs) whose dialer
+session carries ``outboundCampaignId``.  :class:`AttemptMapper` flattens such a
+conversation into one record; it does no I/O and never mutates its input.
+
+It runs once per conversation, so every lookup table is compiled once (module
+tables, or in ``AttemptMapper.__init__``) and a record costs one pass over the
+participants plus dict lookups.  Timestamps are parsed only for the
+END_BEFORE_START check and for durations that must be derived from segments.
+
+Status precedence (first rule that matches wins; ``statusRule`` names it;
+the rules themselves are :data:`STATUS_PRECEDENCE`):
+
+1. SYSTEM_WRAPUP first: a DNC / skip / invalid-number system code is the
+   dialer's final verdict (nothing was dialled, or the number is now
+   uncallable) and is what the campaign dashboard counts, so nothing may hide
+   it - not even a missing ``conversationEnd``.  Such rows are ordinary
+   records, never dropped.
+2. NOT_ENDED next: any other outcome of a live call is a guess; the stream's
+   1-2 day re-read replaces IN_PROGRESS once the call completes.
+3. ABANDON_METRIC before call analysis, because abandoned calls carry
+   ``callable.person`` and would otherwise inflate CONNECTED.
+4. CALL_ANALYSIS beats agent interaction: a machine transferred to an agent
+   is still MACHINE.  ``lineconnected``/``disconnect`` are not decisive
+   (:data:`CALL_ANALYSIS_DEFERRED`): lineconnected is CONNECTED only if an
+   agent interacted, disconnect is FAILED only with error evidence.
+5. ERROR, then AGENT_INTERACTION, then OTHER (flag UNMAPPED_STATUS; the raw
+   values stay in callAnalysisResult / wrapUpCode* / disconnectType).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from datetime import datetime, timedelta, timezone
+
+_P = "disposition.classification."
+
+STATUS_DESCRIPTIONS: dict[str, str] = {
+    "CONNECTED": "A live person was reached (call analysis 'person' or an agent talked).",
+    "MACHINE": "Answering machine detected.",
+    "NO_ANSWER": "No answer (ring timeout or silent greeting).",
+    "BUSY": "Busy signal.",
+    "FAX": "Fax or modem tone.",
+    "SIT_CALLABLE": "Special information tone; the number stays callable.",
+    "INVALID_NUMBER": "Number invalid or uncallable (uncallable SIT/notfound, invalid codes).",
+    "DNC": "Not dialled: do-not-call list hit or DNC check failure.",
+    "SKIPPED": "Preview call skipped by the agent.",
+    "ABANDONED": "Person reached but no agent took the call.",
+    "FAILED": "Technical failure (error disconnect or nError).",
+    "IN_PROGRESS": "Conversation has not ended yet; re-read later.",
+    "OTHER": "No rule matched; see the raw fields.",
+}
+
+SYSTEM_WRAPUP_STATUS: dict[str, str] = {
+    "ININ-OUTBOUND-ON-DO-NOT-CALL-LIST": "DNC",
+    "ININ-OUTBOUND-DNC-SKIPPED": "DNC",
+    "ININ-OUTBOUND-DNC-AUTHENTICATION-FAILED": "DNC",
+    "ININ-OUTBOUND-INVALID-PHONE-NUMBER": "INVALID_NUMBER",
+    "ININ-OUTBOUND-PREVIEW-ERROR-PHONE-NUMBER": "INVALID_NUMBER",
+    "ININ-OUTBOUND-SIT-UNCALLABLE": "INVALID_NUMBER",
+    "ININ-OUTBOUND-PREVIEW-SKIPPED": "SKIPPED",
+}
+# Other system codes (e.g. -TRANSFERRED-TO-QUEUE) are informational only.
+
+_SYSTEM_RANK = {"DNC": 0, "INVALID_NUMBER": 1, "SKIPPED": 2}  # when several codes appear
+
+CALL_ANALYSIS_STATUS: dict[str, str] = {
+    _P + "callable.person": "CONNECTED",
+    _P + "callable.machine": "MACHINE",
+    _P + "callable.noanswer": "NO_ANSWER",
+    _P + "callable.busy": "BUSY",
+    _P + "callable.fax": "FAX",
+    _P + "callable.sit": "SIT_CALLABLE",
+    _P + "uncallable.sit": "INVALID_NUMBER",
+    _P + "uncallable.notfound": "INVALID_NUMBER",
+}
+"""Session ``dispositionName`` -> status (keys from genesys-api.md 3.3)."""
+
+CALL_ANALYSIS_DEFERRED: dict[str, str] = {
+    _P + "callable.lineconnected": "CONNECTED if an agent interacted, else OTHER",
+    _P + "callable.disconnect": "FAILED with error evidence, else later rules",
+}
+
+STATUS_PRECEDENCE: tuple[tuple[str, str], ...] = (
+    ("SYSTEM_WRAPUP", "system wrap-up code in SYSTEM_WRAPUP_STATUS -> DNC/INVALID_NUMBER/SKIPPED"),
+    ("NOT_ENDED", "no conversationEnd -> IN_PROGRESS"),
+    ("ABANDON_METRIC", "nOutboundAbandoned > 0 or tAbandon present -> ABANDONED"),
+    ("CALL_ANALYSIS", "dispositionName in CALL_ANALYSIS_STATUS; a person queued to an "
+                      "acd participant that no agent interacted with -> ABANDONED"),
+    ("ERROR", "disconnectType 'error' on any segment or nError > 0 -> FAILED"),
+    ("AGENT_INTERACTION", "agent participant has an interact segment -> CONNECTED"),
+    ("FALLBACK", "anything else -> OTHER"),
+)
+
+QUALITY_FLAGS: dict[str, str] = {
+    "IN_PROGRESS": "No conversationEnd yet; the record changes on a later re-read.",
+    "END_BEFORE_START": "conversationEnd over 10 minutes before conversationStart (clock skew).",
+    "NO_CONVERSATION_MEDIA": "No customer/external participant with a session (nothing dialled).",
+    "UNKNOWN_WRAPUP_CODE": "wrapUpCode id not in /routing/wrapupcodes (deleted?); id kept.",
+    "UNMAPPED_STATUS": "status is OTHER; see callAnalysisResult/wrapUpCodeRaw/disconnectType.",
+    "NO_CONVERSATION_START": "conversationStart missing; attemptDate is the first segmentStart.",
+}
+
+# (record field, session metric in ms, segmentType summed when the metric is absent)
+DURATION_FIELDS: tuple[tuple[str, str, str | None], ...] = (
+    ("dialingSeconds", "tDialing", "dialing"),
+    ("contactingSeconds", "tContacting", "contacting"),
+    ("talkSeconds", "tTalk", "interact"),
+    ("holdSeconds", "tHeld", "hold"),
+    ("acwSeconds", "tAcw", "wrapup"),
+    ("handleSeconds", "tHandle", None),
+)
+
+_AGENT_SEGMENTS = frozenset({"interact", "hold", "wrapup"})  # derived from agent segments
+_SUMMED_METRICS = frozenset(m for _, m, _ in DURATION_FIELDS) | {
+    "nOutboundAbandoned", "tAbandon", "nError"}
+_DIALER_PURPOSES = frozenset({"outbound", "dialer", "campaign"})
+_DIALED_PURPOSES = frozenset({"customer", "external"})
+_SKEW = timedelta(minutes=10)
+
+
+def classify_status(
+    *,
+    system_codes: Iterable[str] = (),
+    ended: bool = True,
+    disposition: str | None = None,
+    abandoned: bool = False,
+    queued_without_agent: bool = False,
+    error: bool = False,
+    agent_interacted: bool = False,
+) -> tuple[str, str]:
+    """Return ``(status, rule)`` following the module docstring's precedence.
+
+    ``system_codes`` are resolved wrap-up code *names*; inputs are plain flags
+    so the rules can be tested (and documented) without a conversation.
+    """
+    system = [SYSTEM_WRAPUP_STATUS[c] for c in system_codes if c in SYSTEM_WRAPUP_STATUS]
+    if system:
+        return min(system, key=_SYSTEM_RANK.__getitem__), "SYSTEM_WRAPUP"
+    if not ended:
+        return "IN_PROGRESS", "NOT_ENDED"
+    if abandoned:
+        return "ABANDONED", "ABANDON_METRIC"
+    analysed = CALL_ANALYSIS_STATUS.get(disposition) if disposition else None
+    if analysed == "CONNECTED" and queued_without_agent and not agent_interacted:
+        return "ABANDONED", "CALL_ANALYSIS"
+    if analysed:
+        return analysed, "CALL_ANALYSIS"
+    if error:
+        return "FAILED", "ERROR"
+    if agent_interacted:
+        return "CONNECTED", "AGENT_INTERACTION"
+    return "OTHER", "FALLBACK"
+
+
+class _Scan:
+    """Everything one pass over the participants collects (no timestamp parsing).
+
+    * campaign session: the first session with ``outboundCampaignId``, preferring
+      one on a dialer participant (purpose outbound/dialer/campaign);
+    * wrap-up: the last ``wrapUpCode`` on an agent participant's segments, else the
+      first one elsewhere (dialer-assigned system codes);
+    * disconnectType: of the segment with the latest ``segmentEnd`` among those
+      carrying one, on the customer/external side if any, else on any participant
+      (ISO strings of one format compare like times; ties go to the later one).
+    """
+
+    __slots__ = ("session", "session_on_dialer", "disposition", "analyzer", "agent_id",
+                 "agent_queue", "acd_queue", "has_acd", "interacted", "agent_code",
+                 "other_code", "codes", "metrics", "disc_pref", "disc_any", "error",
+                 "has_media", "agents", "dialed", "dialers")
+
+    def __init__(self, participants: list[dict]) -> None:
+        self.session = self.disposition = self.analyzer = self.agent_id = None
+        self.agent_queue = self.acd_queue = self.agent_code = self.other_code = None
+        self.has_acd = self.interacted = self.error = self.has_media = False
+        self.session_on_dialer = False
+        self.codes: list[str] = []
+        self.metrics: dict[str, int] = {}
+        self.disc_pref = self.disc_any = ("", None)  # (segmentEnd, disconnectType)
+        self.agents: list[dict] = []
+        self.dialed: list[dict] = []
+        self.dialers: list[dict] = []
+        for participant in participants:
+            self._participant(participant)
+
+    def _participant(self, p: dict) -> None:
+        purpose = p.get("purpose")
+        is_agent = purpose == "agent"
+        if is_agent:
+            self.agents.append(p)
+            if self.agent_id is None:
+                self.agent_id = p.get("userId")
+        elif purpose in _DIALED_PURPOSES:
+            self.dialed.append(p)
+            self.has_media = self.has_media or bool(p.get("sessions"))
+        elif purpose in _DIALER_PURPOSES:
+            self.dialers.append(p)
+        elif purpose == "acd":
+            self.has_acd = True
+        for s in p.get("sessions") or ():
+            self._session(s, purpose, is_agent)
+
+    def _session(self, s: dict, purpose: str | None, is_agent: bool) -> None:
+        if s.get("outboundCampaignId") and (self.session is None or (
+                purpose in _DIALER_PURPOSES and not self.session_on_dialer)):
+            self.session = s  # prefer the dialer participant's session
+            self.session_on_dialer = purpose in _DIALER_PURPOSES
+        self.disposition = self.disposition or s.get("dispositionName")
+        self.analyzer = self.analyzer or s.get("dispositionAnalyzer")
+        for m in s.get("metrics") or ():
+            name = m.get("name")
+            if name in _SUMMED_METRICS and m.get("value") is not None:
+                self.metrics[name] = self.metrics.get(name, 0) + m["value"]
+        if s.get("segments"):
+            self._segments(s["segments"], purpose, is_agent)
+
+    def _segments(self, segments: list[dict], purpose: str | None, is_agent: bool) -> None:
+        """One loop per session, kept inline: this is the per-record hot path."""
+        preferred = purpose in _DIALED_PURPOSES
+        for seg in segments:
+            get = seg.get
+            code = get("wrapUpCode")
+            if is_agent:
+                if not self.interacted and get("segmentType") == "interact":
+                    self.interacted = True
+                self.agent_queue = self.agent_queue or get("queueId")
+                if code:
+                    self.agent_code = code  # last one: the final agent's disposition
+            elif purpose == "acd":
+                self.acd_queue = self.acd_queue or get("queueId")
+            if code:
+                self.codes.append(code)
+                if not is_agent and self.other_code is None:
+                    self.other_code = code
+            disc = get("disconnectType")
+            if disc:
+                self.error = self.error or disc == "error"
+                end = get("segmentEnd") or ""
+                if end >= self.disc_any[0]:
+                    self.disc_any = (end, disc)
+                if preferred and end >= self.disc_pref[0]:
+                    self.disc_pref = (end, disc)
+
+
+def _parse(ts: str | None) -> datetime | None:
+    """ISO-8601 -> aware datetime (naive read as UTC); None when absent or bad."""
+    try:
+        dt = datetime.fromisoformat(ts) if ts else None
+    except ValueError:
+        return None
+    return dt.replace(tzinfo=timezone.utc) if dt and dt.tzinfo is None else dt
+
+
+def _segment_seconds(participants: list[dict], segment_type: str) -> float | None:
+    """Sum of closed segment durations of one type; None when there are none."""
+    total = None
+    for p in participants:
+        for s in p.get("sessions") or ():
+            for seg in s.get("segments") or ():
+                if seg.get("segmentType") != segment_type:
+                    continue
+                start, end = _parse(seg.get("segmentStart")), _parse(seg.get("segmentEnd"))
+                if start and end:
+                    total = (total or 0.0) + (end - start).total_seconds()
+    return total
+
+
+class AttemptMapper:
+    """Turns analytics conversations into `attempts` records."""
+
+    def __init__(self, wrapup_code_names: Mapping[str, str],
+                 campaign_ids: Collection[str] | None = None) -> None:
+        self._names = dict(wrapup_code_names)
+        # System codes may also be listed by /routing/wrapupcodes with a real id.
+        self._system_ids = {n: i for i, n in self._names.items() if n and n.startswith("ININ-")}
+        self._campaigns = frozenset(campaign_ids) if campaign_ids is not None else None
+
+    def resolve_wrapup(self, raw: str) -> tuple[str | None, str | None, bool]:
+        """Return ``(id, name, known)`` for an analytics ``wrapUpCode`` value.
+
+        Analytics normally stores the code id; a value that is itself a system
+        code name (``ININ-...``, never a UUID) is taken as the name.  A deleted
+        code keeps its id with a null name (``known`` False) - never dropped.
+        """
+        if raw.startswith("ININ-"):
+            return self._system_ids.get(raw), raw, True
+        name = self._names.get(raw)
+        return raw, name, name is not None
+
+    def to_record(self, conversation: dict) -> dict | None:
+        """None when the conversation has no session with an outboundCampaignId,
+        or its campaign is not in campaign_ids."""
+        scan = _Scan(conversation.get("participants") or [])
+        session = scan.session
+        if session is None:
+            return None
+        campaign_id = session["outboundCampaignId"]
+        if self._campaigns is not None and campaign_id not in self._campaigns:
+            return None
+        return self._build(conversation, scan, session, campaign_id)
+
+    def _build(self, conv: dict, scan: _Scan, session: dict, campaign_id: str) -> dict:
+        start, end = conv.get("conversationStart"), conv.get("conversationEnd")
+        flags = []
+        if not start:  # attemptDate is the replication key: never null
+            start = min((g["segmentStart"] for g in session.get("segments") or ()
+                         if g.get("segmentStart")), default=None)
+            flags.append("NO_CONVERSATION_START")
+        raw_code = scan.agent_code or scan.other_code
+        code_id = code_name = None
+        if raw_code:
+            code_id, code_name, known = self.resolve_wrapup(raw_code)
+            if not known:
+                flags.append("UNKNOWN_WRAPUP_CODE")
+        names = [self.resolve_wrapup(c)[1] for c in scan.codes]
+        disposition = session.get("dispositionName") or scan.disposition
+        metrics = scan.metrics
+        status, rule = classify_status(
+            system_codes=[n for n in names if n],
+            ended=bool(end),
+            disposition=disposition,
+            abandoned=metrics.get("nOutboundAbandoned", 0) > 0 or "tAbandon" in metrics,
+            queued_without_agent=scan.has_acd,
+            error=scan.error or metrics.get("nError", 0) > 0,
+            agent_interacted=scan.interacted,
+        )
+        flags.extend(_quality_flags(start, end, scan.has_media, status))
+        record = {
+            "conversationId": conv.get("conversationId"),
+            "attemptDate": start,
+            "completedDate": end or None,
+            "campaignId": campaign_id,
+            "contactListId": session.get("outboundContactListId"),
+            "contactId": session.get("outboundContactId"),
+            "callAnalysisResult": disposition,
+            "dispositionAnalyzer": session.get("dispositionAnalyzer") or scan.analyzer,
+            "wrapUpCodeId": code_id,
+            "wrapUpCodeName": code_name,
+            "wrapUpCodeRaw": raw_code,
+            "wrapUpCodeSource": ("agent" if scan.agent_code else "system") if raw_code else None,
+            "agentId": scan.agent_id,
+            "queueId": scan.agent_queue or scan.acd_queue,
+            "disconnectType": scan.disc_pref[1] or scan.disc_any[1],
+            "status": status,
+            "statusRule": rule,
+            "mediaType": session.get("mediaType"),
+            "originatingDirection": conv.get("originatingDirection"),
+            "divisionIds": conv.get("divisionIds"),
+            "qualityFlags": sorted(flags),
+            "participants": conv.get("participants"),
+        }
+        record.update(_durations(scan))
+        return record
+
+
+def _quality_flags(start: str | None, end: str | None, has_media: bool, status: str) -> list[str]:
+    """Data-quality flags that do not depend on the wrap-up code."""
+    flags = []
+    if not end:
+        flags.append("IN_PROGRESS")
+    else:
+        s, e = _parse(start), _parse(end)
+        if s and e and e < s - _SKEW:
+            flags.append("END_BEFORE_START")  # dialer clock skew (> 10 min)
+    if not has_media:
+        flags.append("NO_CONVERSATION_MEDIA")
+    if status == "OTHER":
+        flags.append("UNMAPPED_STATUS")
+    return flags
+
+
+def _durations(scan: _Scan) -> dict[str, float | None]:
+    """Seconds from summed session metrics, else from segment durations.
+
+    Agent-side segments (interact/hold/wrapup) are read on agent participants
+    only, dialing/contacting on the customer side (else the dialer participant),
+    so the same leg is never counted twice.  Absent stays None, never 0.
+    """
+    out: dict[str, float | None] = {}
+    for field, metric, segment_type in DURATION_FIELDS:
+        value = scan.metrics.get(metric)
+        if value is not None:
+            out[field] = value / 1000.0
+        elif segment_type in _AGENT_SEGMENTS:
+            out[field] = _segment_seconds(scan.agents, segment_type)
+        elif segment_type:
+            seconds = _segment_seconds(scan.dialed, segment_type)
+            out[field] = seconds if seconds is not None else _segment_seconds(
+                scan.dialers, segment_type)
+        else:  # handle = talk + hold + acw
+            parts = [out[f] for f in ("talkSeconds", "holdSeconds", "acwSeconds")
+                     if out[f] is not None]
+            out[field] = sum(parts) if parts else None
+    return out

@@ -1,0 +1,30 @@
+"""Errors that are the user's to fix, or the API's to explain, in one line.
+
+The console entry point (`tap.main`) prints any `UserFacingError` as a single
+line and exits non-zero, so a wrong setting or a refused credential never ends
+in a stack trace. Messages must never contain secrets or tokens.
+"""
+
+from __future__ import annotations
+
+from singer_sdk.exceptions import FatalAPIError
+
+
+class UserFacingError(Exception):
+    """An error whose message alone tells the user what to do."""
+
+
+class ConfigError(UserFacingError):
+    """A setting is missing or invalid; raised before any HTTP call."""
+
+    def __init__(self, setting: str, expected: str) -> None:
+        self.setting = setting
+        super().__init__(f"Invalid setting '{setting}': expected {expected}")
+
+
+class GenesysAPIError(UserFacingError, FatalAPIError):
+    """The API refused a request for good (4xx) or kept failing past the retry budget."""
+
+
+class CredentialsRefusedError(GenesysAPIError):
+    """The token endpoint rejected client_id/client_secret."""

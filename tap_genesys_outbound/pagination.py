@@ -1,0 +1,83 @@
+"""Paginators for the three paging styles of the Genesys Cloud API.
+
+* Entity listings (`/outbound/campaigns`, `/routing/wrapupcodes`, ...) return
+  `pageNumber`/`pageCount`/`nextUri`: continue until `pageNumber >= pageCount`
+  (or, without a `pageCount`, until `nextUri` is gone), even across an empty
+  page, which the SDK would otherwise take for the end (meltano/sdk#2980).
+* The conversation details query has no `pageCount`: the end is the first page
+  without conversations.
+* Analytics job results carry an opaque `cursor` until the last page.
+
+Each response body is parsed once (`response_json`) and shared by the stream's
+`parse_response` and the paginator.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+import requests
+from singer_sdk.pagination import BaseAPIPaginator, PageNumberPaginator
+
+from tap_genesys_outbound.errors import GenesysAPIError
+
+
+def response_json(response: requests.Response) -> dict:
+    """The response body as a dict, parsed once per response."""
+    cached = getattr(response, "_genesys_body", None)
+    if cached is None:
+        try:
+            cached = response.json()
+        except ValueError:
+            path = requests.utils.urlparse(response.url).path
+            raise GenesysAPIError(
+                f"{response.request.method if response.request else 'GET'} {path} answered {response.status_code} "
+                f"with a body that is not JSON ({response.headers.get('Content-Type', 'no content type')})"
+            ) from None
+        if not isinstance(cached, dict):
+            raise GenesysAPIError(f"{requests.utils.urlparse(response.url).path} answered JSON that is not an object")
+        response._genesys_body = cached  # type: ignore[attr-defined]  # noqa: SLF001
+    return cached
+
+
+class EntityListingPaginator(PageNumberPaginator):
+    """1-based `pageNumber` paging of Genesys `*EntityListing` responses."""
+
+    def __init__(self) -> None:
+        super().__init__(start_value=1)
+
+    def has_more(self, response: requests.Response) -> bool:
+        body = response_json(response)
+        page_count = body.get("pageCount")
+        if isinstance(page_count, int):
+            page_number = body.get("pageNumber") or self.current_value
+            return page_number < page_count
+        return bool(body.get("nextUri"))
+
+    def continue_if_empty(self, response: requests.Response) -> bool:
+        """An empty page mid-listing is not the end while the envelope says there is more."""
+        return self.has_more(response)
+
+
+class QueryPageNumberPaginator(PageNumberPaginator):
+    """`paging.pageNumber` of POST analytics queries: stop at the first empty page."""
+
+    def __init__(self, records_key: str = "conversations") -> None:
+        super().__init__(start_value=1)
+        self.records_key = records_key
+
+    def has_more(self, response: requests.Response) -> bool:
+        return bool(response_json(response).get(self.records_key))
+
+
+class CursorPaginator(BaseAPIPaginator[t.Optional[str]]):
+    """Opaque `cursor` of analytics job results; an empty page with a cursor is not the end."""
+
+    def __init__(self) -> None:
+        super().__init__(start_value=None)
+
+    def get_next(self, response: requests.Response) -> str | None:
+        return response_json(response).get("cursor") or None
+
+    def continue_if_empty(self, response: requests.Response) -> bool:
+        return self.get_next(response) is not None
