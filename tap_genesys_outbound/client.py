@@ -22,7 +22,7 @@ from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.helpers.types import Context
 
 from tap_genesys_outbound.errors import GenesysAPIError
-from tap_genesys_outbound.pagination import response_json
+from tap_genesys_outbound.pagination import EntityListingPaginator, response_json
 from tap_genesys_outbound.retry import retry_after_seconds, seconds_before_retry
 
 if t.TYPE_CHECKING:
@@ -224,20 +224,37 @@ class GenesysStream(RESTStream[t.Any]):
         return request_or_explain
 
     # --- one-off requests outside the paginated flow ----------------------------------------
-    def fetch_json(
+    def fetch_response(
         self, path: str, *, method: str = "GET", params: dict | None = None, body: t.Any = None,  # noqa: ANN401
-    ) -> dict:
+    ) -> requests.Response:
         """One request with the stream's auth, budget, retries and error rules."""
         prepared = self.build_prepared_request(
             method=method, url=f"{self.url_base}{path}", params=params or {}, headers=self.http_headers,
             json=body,
         )
-        response = self.request_decorator(self._request)(prepared, None)
+        return self.request_decorator(self._request)(prepared, None)
+
+    def fetch_json(self, path: str, **kwargs: t.Any) -> dict:  # noqa: ANN401
+        """`fetch_response` parsed; an empty body (DELETE) is `{}`."""
+        response = self.fetch_response(path, **kwargs)
         return response_json(response) if response.content else {}
 
+    def iter_listing(self, path: str, params: dict | None = None) -> t.Iterator[dict]:
+        """Every entity of a GET `*EntityListing`, for lookups that are not streams of their own."""
+        paginator = EntityListingPaginator()
+        while not paginator.finished:
+            response = self.fetch_response(path, params={**(params or {}), "pageSize": 100,
+                                                         "pageNumber": paginator.current_value})
+            yield from response_json(response).get("entities") or []
+            paginator.advance(response)
+
     # --- records and the summary line -------------------------------------------------------
+    def generate_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        """The stream's records; override instead of `get_records` so the summary counts them."""
+        return self.request_records(context)
+
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
-        for record in super().get_records(context):
+        for record in self.generate_records(context):
             self.stats.records += 1
             yield record
 

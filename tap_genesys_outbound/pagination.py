@@ -60,14 +60,28 @@ class EntityListingPaginator(PageNumberPaginator):
 
 
 class QueryPageNumberPaginator(PageNumberPaginator):
-    """`paging.pageNumber` of POST analytics queries: stop at the first empty page."""
+    """`paging.pageNumber` of POST analytics queries.
 
-    def __init__(self, records_key: str = "conversations") -> None:
+    The documented end is the first page without records. A short page is
+    taken as the end too, but only when the records read so far also reach
+    `totalHits`: two independent signals, which saves one empty request per
+    window without trusting the approximate `totalHits` alone.
+    """
+
+    def __init__(self, page_size: int, records_key: str = "conversations") -> None:
         super().__init__(start_value=1)
+        self.page_size = page_size
         self.records_key = records_key
 
     def has_more(self, response: requests.Response) -> bool:
-        return bool(response_json(response).get(self.records_key))
+        body = response_json(response)
+        records = body.get(self.records_key) or []
+        if not records:
+            return False
+        total_hits = body.get("totalHits")
+        read_so_far = (self.current_value - 1) * self.page_size + len(records)
+        is_short_page = len(records) < self.page_size
+        return not (is_short_page and isinstance(total_hits, int) and read_so_far >= total_hits)
 
 
 class CursorPaginator(BaseAPIPaginator[t.Optional[str]]):

@@ -77,6 +77,9 @@ CONFIG_SCHEMA = th.PropertiesList(
                             "availability date), always, or never."),
     th.Property("max_requests_per_minute", th.IntegerType(minimum=1, maximum=MAX_REQUESTS_PER_MINUTE), default=240, title="Max Requests per Minute",
                 description="Client-side request budget shared by all streams of a run (Genesys allows 300 per token)."),
+    th.Property("async_job_timeout_seconds", th.IntegerType(minimum=1), default=1800,
+                title="Async Job Timeout (seconds)",
+                description="How long to wait for an analytics job before reading its window with the sync query."),
     th.Property("request_timeout_seconds", th.IntegerType(minimum=1, maximum=600), default=60, title="Request Timeout (seconds)",
                 description="Seconds to wait for one HTTP response before retrying it."),
 ).to_dict()
@@ -152,6 +155,7 @@ def validate_settings(config: t.Mapping[str, t.Any], now: dt.datetime | None = N
         raise ConfigError("async_jobs", f"one of {', '.join(ASYNC_JOBS_MODES)}; got {mode!r}")
     _check_int(config, "max_requests_per_minute", 1, MAX_REQUESTS_PER_MINUTE)
     _check_int(config, "request_timeout_seconds", 1, 600)
+    _check_int(config, "async_job_timeout_seconds", 1)
 
 
 class ResolvedSettings(t.NamedTuple):

@@ -11,9 +11,11 @@ import jsonschema
 from singer_sdk import Tap
 
 from tap_genesys_outbound.auth import GenesysAuthenticator
+from tap_genesys_outbound.client import GenesysStream
 from tap_genesys_outbound.errors import ConfigError, UserFacingError
 from tap_genesys_outbound.rate_limit import RequestBudget
 from tap_genesys_outbound.settings import CONFIG_SCHEMA, ResolvedSettings, resolve_settings, validate_settings
+from tap_genesys_outbound.streams.attempts import AttemptsStream
 from tap_genesys_outbound.streams.reference import (
     CallAnalysisResponseSetsStream,
     CampaignsStream,
@@ -24,7 +26,9 @@ STREAM_TYPES = (
     CampaignsStream,
     DispositionsStream,
     CallAnalysisResponseSetsStream,
+    AttemptsStream,
 )
+WRAPUP_CODES_PATH = "/api/v2/routing/wrapupcodes"
 
 
 class TapGenesysOutbound(Tap):
@@ -32,6 +36,7 @@ class TapGenesysOutbound(Tap):
 
     name = "tap-genesys-outbound"
     config_jsonschema = CONFIG_SCHEMA
+    _wrapup_code_names: dict[str, str] | None = None
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         """Our one-line checks first, then the SDK's JSON Schema (stream maps, flattening...)."""
@@ -68,6 +73,12 @@ class TapGenesysOutbound(Tap):
     def budget(self) -> RequestBudget:
         """The request budget shared by all streams."""
         return RequestBudget(self.config.get("max_requests_per_minute", 240))
+
+    def wrapup_code_names(self, stream: GenesysStream) -> dict[str, str]:
+        """Wrap-up code id -> name, read once per run through `stream` (attempts need it for status)."""
+        if self._wrapup_code_names is None:
+            self._wrapup_code_names = {code["id"]: code.get("name") for code in stream.iter_listing(WRAPUP_CODES_PATH)}
+        return self._wrapup_code_names
 
     def discover_streams(self) -> list:
         return [stream_type(tap=self) for stream_type in STREAM_TYPES]

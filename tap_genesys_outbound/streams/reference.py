@@ -43,9 +43,10 @@ class CampaignsStream(EntityListingStream):
             params["id"] = ",".join(campaign_ids)  # list params are comma-joined, as Genesys's SDK sends them
         return params
 
-    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
-        campaign_ids = self.config.get("campaign_ids")
-        return row if not campaign_ids or row.get("id") in campaign_ids else None
+    def generate_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        """The `id` filter is applied server-side; this keeps the promise if a server ignores it."""
+        wanted = set(self.config.get("campaign_ids") or [])
+        return (row for row in self.request_records(context) if not wanted or row.get("id") in wanted)
 
 
 def normalise_flag(flag: str) -> str:
@@ -68,7 +69,7 @@ class DispositionsStream(EntityListingStream):
     schema_filepath = SCHEMAS_DIR / "dispositions.json"
     mapping_path = "/api/v2/outbound/wrapupcodemappings"
 
-    def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+    def generate_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
         mapping = self.fetch_json(self.mapping_path)
         flags_by_code = {code: sorted({normalise_flag(f) for f in flags}) for code, flags in
                          (mapping.get("mapping") or {}).items()}
@@ -79,11 +80,10 @@ class DispositionsStream(EntityListingStream):
             "mappingDateModified": mapping.get("dateModified"),
         }
         seen: set[str] = set()
-        for code in super().get_records(context):
+        for code in self.request_records(context):
             seen.add(code["id"])
             yield self._with_flags(code, flags_by_code, default_flags, mapping_meta, deleted=False)
         for code_id in sorted(set(flags_by_code) - seen):
-            self.stats.records += 1
             yield self._with_flags({"id": code_id, "name": None}, flags_by_code, default_flags, mapping_meta,
                                    deleted=True)
 

@@ -1,0 +1,239 @@
+"""`attempts`: one record per outbound dial attempt.
+
+Genesys has no attempts endpoint: a dial attempt is an analytics conversation
+whose dialer session carries `outboundCampaignId` (genesys-api.md section 4).
+Windows come from `windows.py` (closed, cut at UTC midnights, at most 7 days).
+Each window is read with the synchronous details query or, for data older
+than the jobs API's `dataAvailabilityDate`, an async details job; both give
+the same records because both are filtered to the window on `attemptDate`.
+
+State: the bookmark is the end of the last window read in full, written as a
+STATE message right after that window, so a run killed at any point and run
+again (re-reading `lookback_window_hours` before the bookmark) loses nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import typing as t
+
+from singer_sdk.helpers.types import Context
+
+from tap_genesys_outbound.attempt_mapping import AttemptMapper
+from tap_genesys_outbound.client import SCHEMAS_DIR, GenesysStream
+from tap_genesys_outbound.errors import GenesysAPIError
+from tap_genesys_outbound.pagination import CursorPaginator, QueryPageNumberPaginator
+from tap_genesys_outbound.windows import Window, parse_timestamp, read_range, split_at_midnights
+
+DETAILS = "/api/v2/analytics/conversations/details"
+QUERY_PATH = f"{DETAILS}/query"
+JOBS_PATH = f"{DETAILS}/jobs"
+QUERY_PAGE_SIZE = 100  # the documented safe maximum of the sync query
+JOB_PAGE_SIZE = 1000
+MAX_WINDOW_DAYS = 7
+RESULT_CAP_MESSAGE = "Pagination may not exceed"
+FAILED_JOB_STATES = ("FAILED", "CANCELLED", "EXPIRED")
+
+
+class AsyncJobFailedError(Exception):
+    """A details job ended badly or never finished; the window falls back to the sync query."""
+
+
+class AttemptsStream(GenesysStream):
+    """Dial attempts from analytics conversation details, incremental on `attemptDate`."""
+
+    name = "attempts"
+    primary_keys = ("conversationId",)
+    replication_key = "attemptDate"
+    is_sorted = True  # no progress markers: the bookmark is set per window, see _complete_window
+    schema_filepath = SCHEMAS_DIR / "attempts.json"
+    records_key = "conversations"
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:  # noqa: ANN401
+        super().__init__(*args, **kwargs)
+        self._window: Window | None = None
+        self._job_id: str | None = None
+        self.skipped_without_id = 0
+
+    # --- what the SDK's request loop sends, for the window and mode being read ----------
+    @property
+    def path(self) -> str:
+        return f"{JOBS_PATH}/{self._job_id}/results" if self._job_id else QUERY_PATH
+
+    @property
+    def http_method(self) -> str:
+        return "GET" if self._job_id else "POST"
+
+    def get_new_paginator(self) -> CursorPaginator | QueryPageNumberPaginator:
+        return CursorPaginator() if self._job_id else QueryPageNumberPaginator(QUERY_PAGE_SIZE)
+
+    def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:  # noqa: ANN401
+        if not self._job_id:
+            return {}
+        return {"pageSize": JOB_PAGE_SIZE, **({"cursor": next_page_token} if next_page_token else {})}
+
+    def prepare_request_payload(self, context: Context | None, next_page_token: t.Any) -> dict | None:  # noqa: ANN401
+        if self._job_id:
+            return None
+        return {**self._query_body(self._window), "paging": {"pageSize": QUERY_PAGE_SIZE,
+                                                             "pageNumber": next_page_token or 1}}
+
+    def _empty_page_allowed(self, body: dict) -> bool:
+        """The details query omits `conversations` past the last page; job pages may be empty."""
+        return "totalHits" in body or "cursor" in body or "dataAvailabilityDate" in body
+
+    def _query_body(self, window: Window) -> dict:
+        campaign_ids = self.config.get("campaign_ids")
+        if campaign_ids:
+            predicates = [{"type": "dimension", "dimension": "outboundCampaignId", "operator": "matches",
+                           "value": campaign_id} for campaign_id in campaign_ids]
+            segment_filter = {"type": "or", "predicates": predicates}
+        else:
+            segment_filter = {"type": "and", "predicates": [
+                {"type": "dimension", "dimension": "outboundCampaignId", "operator": "exists"}]}
+        return {"interval": window.interval, "order": "asc", "orderBy": "conversationStart",
+                "segmentFilters": [segment_filter]}
+
+    # --- windows and state --------------------------------------------------------------
+    def generate_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        settings = self._tap_ref.resolved
+        bookmark = self.get_starting_replication_key_value(context)
+        to_read = read_range(
+            start_date=settings.start, end_date=settings.end,
+            bookmark=parse_timestamp(bookmark) if bookmark else None,
+            lookback=settings.lookback, analytics_delay=settings.analytics_delay,
+            now=dt.datetime.now(dt.timezone.utc),
+        )
+        if to_read is None:
+            self.logger.info("attempts: nothing to read (bookmark %s is at the closed-window edge)", bookmark)
+            return
+        self.logger.info("attempts: reading %s (bookmark %s)", to_read, bookmark)
+        mapper = AttemptMapper(self._tap_ref.wrapup_code_names(self), self.config.get("campaign_ids"))
+        for window, use_job in self._plan(to_read):
+            yield from self._read_window(window, mapper, use_job=use_job)
+            self._complete_window(window, context)
+        if self.skipped_without_id:
+            self.logger.warning("attempts: skipped %d conversations without a conversationId",
+                                self.skipped_without_id)
+
+    def _plan(self, to_read: Window) -> list[tuple[Window, bool]]:
+        """Windows in order, each flagged for the jobs API or the sync query (setting `async_jobs`)."""
+        mode = self.config.get("async_jobs", "auto")
+        if mode != "auto":
+            return [(w, mode == "always") for w in split_at_midnights(to_read, MAX_WINDOW_DAYS)]
+        available_until = self._data_availability_date()
+        if available_until is None or available_until <= to_read.start:
+            return [(w, False) for w in split_at_midnights(to_read, MAX_WINDOW_DAYS)]
+        split = min(available_until, to_read.end)
+        backfill = [(w, True) for w in split_at_midnights(Window(to_read.start, split), MAX_WINDOW_DAYS)]
+        tail = Window(split, to_read.end)
+        return backfill + ([(w, False) for w in split_at_midnights(tail, MAX_WINDOW_DAYS)] if split < tail.end else [])
+
+    def _data_availability_date(self) -> dt.datetime | None:
+        try:
+            body = self.fetch_json(f"{JOBS_PATH}/availability")
+            return parse_timestamp(body["dataAvailabilityDate"])
+        except (GenesysAPIError, KeyError, ValueError) as exc:
+            self.logger.warning("attempts: no data availability date (%s); using the sync query", exc)
+            return None
+
+    def _complete_window(self, window: Window, context: Context | None) -> None:
+        """Move the bookmark to the end of a window read in full and say so in a STATE message."""
+        state = self.get_context_state(context)
+        previous = state.get("replication_key_value")
+        if previous is None or parse_timestamp(previous) < window.end:
+            state["replication_key"] = self.replication_key
+            state["replication_key_value"] = window.end.isoformat()
+            self.state_manager.is_flushed = False
+            self._write_state_message()
+
+    def _increment_stream_state(self, latest_record: dict, *, context: Context | None = None) -> None:
+        """Bookmarks move per window (`_complete_window`), never per record: a record's
+        `attemptDate` says nothing about the records of its window not read yet."""
+
+    # --- reading one window ---------------------------------------------------------------
+    def _read_window(self, window: Window, mapper: AttemptMapper, *, use_job: bool) -> t.Iterator[dict]:
+        seen: set[str] = set()  # conversation ids emitted for this window: no double emits
+        if use_job:
+            try:
+                yield from self._read_with_job(window, mapper, seen)
+                return
+            except AsyncJobFailedError as exc:
+                self.logger.warning("attempts: %s; reading %s with the sync query instead", exc, window)
+        yield from self._read_with_query(window, mapper, seen)
+
+    def _read_with_query(self, window: Window, mapper: AttemptMapper, seen: set[str]) -> t.Iterator[dict]:
+        try:
+            yield from self._read_pages(window, mapper, seen)
+        except GenesysAPIError as exc:
+            if RESULT_CAP_MESSAGE not in str(exc):
+                raise
+            pieces = split_at_midnights(window, max(1, (window.end - window.start).days // 2))
+            if len(pieces) > 1:
+                self.logger.info("attempts: %s holds over 100,000 conversations; splitting it", window)
+                for piece in pieces:
+                    yield from self._read_with_query(piece, mapper, seen)
+            elif self.config.get("async_jobs", "auto") != "never":
+                self.logger.info("attempts: one day over 100,000 conversations (%s); using a details job", window)
+                yield from self._read_with_job(window, mapper, seen)
+            else:
+                raise GenesysAPIError(
+                    f"attempts: {window} holds over 100,000 conversations in one UTC day, more than the sync "
+                    "query can page; set async_jobs to auto or always"
+                ) from None
+
+    def _read_pages(self, window: Window, mapper: AttemptMapper, seen: set[str]) -> t.Iterator[dict]:
+        """Run the SDK's request loop for the window and keep the conversations that started in it."""
+        self._window = window
+        start, end = window
+        for conversation in self.request_records(None):
+            conversation_id = conversation.get("conversationId")
+            if not conversation_id:
+                self.skipped_without_id += 1
+                continue
+            if conversation_id in seen:
+                continue
+            record = mapper.to_record(conversation)
+            if record is None or not start <= parse_timestamp(record["attemptDate"]) < end:
+                continue
+            seen.add(conversation_id)
+            yield record
+
+    def _read_with_job(self, window: Window, mapper: AttemptMapper, seen: set[str]) -> t.Iterator[dict]:
+        body = {**self._query_body(window), "startOfDayIntervalMatching": True}
+        job_id = self.fetch_json(JOBS_PATH, method="POST", body=body).get("jobId")
+        if not job_id:
+            raise AsyncJobFailedError(f"job submission for {window} returned no jobId")
+        read_in_full = False
+        try:
+            self._wait_for_job(job_id)
+            self._job_id = job_id
+            yield from self._read_pages(window, mapper, seen)
+            read_in_full = True
+        finally:
+            self._job_id = None
+            if not read_in_full:
+                self._cancel_job(job_id)
+
+    def _wait_for_job(self, job_id: str) -> None:
+        timeout = self.config.get("async_job_timeout_seconds", 1800)
+        deadline = time.monotonic() + timeout
+        delay = 0.5
+        while True:
+            time.sleep(delay)
+            status = self.fetch_json(f"{JOBS_PATH}/{job_id}")
+            state = status.get("state")
+            if state == "FULFILLED":
+                return
+            if state in FAILED_JOB_STATES:
+                raise AsyncJobFailedError(f"details job {job_id} ended {state}: {status.get('errorMessage') or ''}")
+            if time.monotonic() + delay > deadline:
+                raise AsyncJobFailedError(f"details job {job_id} still {state} after {timeout} s")
+            delay = min(delay * 2, 15.0)
+
+    def _cancel_job(self, job_id: str) -> None:
+        try:
+            self.fetch_json(f"{JOBS_PATH}/{job_id}", method="DELETE")
+        except Exception as exc:  # noqa: BLE001 - best effort; the job expires on its own
+            self.logger.warning("attempts: could not cancel details job %s (%s)", job_id, exc)
