@@ -23,9 +23,9 @@ the rules themselves are :data:`STATUS_PRECEDENCE`):
 3. ABANDON_METRIC before call analysis, because abandoned calls carry
    ``callable.person`` and would otherwise inflate CONNECTED.
 4. CALL_ANALYSIS beats agent interaction: a machine transferred to an agent
-   is still MACHINE.  ``lineconnected``/``disconnect`` are not decisive
-   (:data:`CALL_ANALYSIS_DEFERRED`): lineconnected is CONNECTED only if an
-   agent interacted, disconnect is FAILED only with error evidence.
+   is still MACHINE.  ``disconnect`` (a Q.850/SIP disconnect) is FAILED.
+   ``lineconnected`` is not decisive (:data:`CALL_ANALYSIS_DEFERRED`): it is
+   CONNECTED only if an agent interacted.
 5. ERROR, then AGENT_INTERACTION, then OTHER (flag UNMAPPED_STATUS; the raw
    values stay in callAnalysisResult / wrapUpCode* / disconnectType).
 """
@@ -75,12 +75,12 @@ CALL_ANALYSIS_STATUS: dict[str, str] = {
     _P + "callable.sit": "SIT_CALLABLE",
     _P + "uncallable.sit": "INVALID_NUMBER",
     _P + "uncallable.notfound": "INVALID_NUMBER",
+    _P + "callable.disconnect": "FAILED",  # Q.850/SIP disconnect before analysis: the call failed
 }
 """Session ``dispositionName`` -> status (keys from genesys-api.md 3.3)."""
 
 CALL_ANALYSIS_DEFERRED: dict[str, str] = {
     _P + "callable.lineconnected": "CONNECTED if an agent interacted, else OTHER",
-    _P + "callable.disconnect": "FAILED with error evidence, else later rules",
 }
 
 STATUS_PRECEDENCE: tuple[tuple[str, str], ...] = (

@@ -18,6 +18,7 @@ from pathlib import Path
 import backoff
 import requests
 from singer_sdk import RESTStream
+from singer_sdk.schema.source import SchemaDirectory, StreamSchema
 from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.helpers.types import Context
 
@@ -70,7 +71,8 @@ class BudgetedSession(requests.Session):
         stats = self._stream.stats
         stats.rate_limit_wait_seconds += self._stream.budget.acquire()
         stats.requests += 1
-        return super().send(request, **kwargs)
+        # The wait may have outlived the token attached earlier: attach a current one.
+        return super().send(self._stream.authenticator(request), **kwargs)
 
 
 class GenesysStream(RESTStream[t.Any]):
@@ -78,6 +80,8 @@ class GenesysStream(RESTStream[t.Any]):
 
     #: Key of the record list in the response envelope.
     records_key = "entities"
+    #: `schemas/<stream name>.json`
+    schema = StreamSchema(SchemaDirectory(SCHEMAS_DIR))
 
     def __init__(self, tap: TapGenesysOutbound, **kwargs: t.Any) -> None:  # noqa: ANN401
         self.stats = SyncStats()

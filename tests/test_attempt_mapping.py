@@ -334,7 +334,7 @@ def test_classify_status_precedence() -> None:
     assert classify_status(abandoned=True, disposition=P + "callable.person")[0] == "ABANDONED"
     assert classify_status(disposition=P + "callable.busy", error=True)[0] == "BUSY"
     assert classify_status(disposition=P + "callable.disconnect", error=True)[0] == "FAILED"
-    assert classify_status(disposition=P + "callable.disconnect") == ("OTHER", "FALLBACK")
+    assert classify_status(disposition=P + "callable.disconnect") == ("FAILED", "CALL_ANALYSIS")
     assert classify_status(disposition=P + "callable.person", queued_without_agent=True,
                            agent_interacted=True)[0] == "CONNECTED"
     assert classify_status() == ("OTHER", "FALLBACK")

@@ -21,7 +21,7 @@ import typing as t
 from singer_sdk.helpers.types import Context
 
 from tap_genesys_outbound.attempt_mapping import AttemptMapper
-from tap_genesys_outbound.client import SCHEMAS_DIR, GenesysStream
+from tap_genesys_outbound.client import GenesysStream
 from tap_genesys_outbound.errors import GenesysAPIError
 from tap_genesys_outbound.pagination import CursorPaginator, QueryPageNumberPaginator
 from tap_genesys_outbound.windows import Window, parse_timestamp, read_range, split_at_midnights
@@ -47,7 +47,6 @@ class AttemptsStream(GenesysStream):
     primary_keys = ("conversationId",)
     replication_key = "attemptDate"
     is_sorted = True  # no progress markers: the bookmark is set per window, see _complete_window
-    schema_filepath = SCHEMAS_DIR / "attempts.json"
     records_key = "conversations"
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:  # noqa: ANN401
@@ -118,17 +117,30 @@ class AttemptsStream(GenesysStream):
                                 self.skipped_without_id)
 
     def _plan(self, to_read: Window) -> list[tuple[Window, bool]]:
-        """Windows in order, each flagged for the jobs API or the sync query (setting `async_jobs`)."""
+        """Windows in order, each flagged True for a details job, False for the sync query.
+
+        `auto`: jobs up to the jobs API's `dataAvailabilityDate`, the sync query after it.
+        `always`: jobs only, so the range stops at `dataAvailabilityDate` (jobs may miss newer
+        data); a later run reads the rest. `never`: the sync query only.
+        """
+        def windows(window: Window, use_job: bool) -> list[tuple[Window, bool]]:
+            return [(piece, use_job) for piece in split_at_midnights(window, MAX_WINDOW_DAYS)]
+
         mode = self.config.get("async_jobs", "auto")
-        if mode != "auto":
-            return [(w, mode == "always") for w in split_at_midnights(to_read, MAX_WINDOW_DAYS)]
+        if mode == "never":
+            return windows(to_read, False)
         available_until = self._data_availability_date()
+        if mode == "always":
+            if available_until is not None and available_until < to_read.end:
+                self.logger.info("attempts: async_jobs=always reads up to the data availability date %s; "
+                                 "newer data waits for a later run", available_until.isoformat())
+                to_read = Window(to_read.start, available_until)
+            return windows(to_read, True) if to_read.start < to_read.end else []
         if available_until is None or available_until <= to_read.start:
-            return [(w, False) for w in split_at_midnights(to_read, MAX_WINDOW_DAYS)]
+            return windows(to_read, False)
         split = min(available_until, to_read.end)
-        backfill = [(w, True) for w in split_at_midnights(Window(to_read.start, split), MAX_WINDOW_DAYS)]
-        tail = Window(split, to_read.end)
-        return backfill + ([(w, False) for w in split_at_midnights(tail, MAX_WINDOW_DAYS)] if split < tail.end else [])
+        plan = windows(Window(to_read.start, split), True)
+        return plan + (windows(Window(split, to_read.end), False) if split < to_read.end else [])
 
     def _data_availability_date(self) -> dt.datetime | None:
         try:

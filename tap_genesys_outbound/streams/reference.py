@@ -11,7 +11,7 @@ import typing as t
 
 from singer_sdk.helpers.types import Context
 
-from tap_genesys_outbound.client import SCHEMAS_DIR, GenesysStream
+from tap_genesys_outbound.client import GenesysStream
 from tap_genesys_outbound.pagination import EntityListingPaginator
 
 LISTING_PAGE_SIZE = 100
@@ -35,7 +35,6 @@ class CampaignsStream(EntityListingStream):
 
     name = "campaigns"
     path = "/api/v2/outbound/campaigns"
-    schema_filepath = SCHEMAS_DIR / "campaigns.json"
 
     def get_url_params(self, context: Context | None, next_page_token: int | None) -> dict[str, t.Any]:
         params = super().get_url_params(context, next_page_token)
@@ -66,7 +65,6 @@ class DispositionsStream(EntityListingStream):
 
     name = "dispositions"
     path = "/api/v2/routing/wrapupcodes"
-    schema_filepath = SCHEMAS_DIR / "dispositions.json"
     mapping_path = "/api/v2/outbound/wrapupcodemappings"
 
     def generate_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
@@ -105,7 +103,6 @@ class CallAnalysisResponseSetsStream(EntityListingStream):
 
     name = "call_analysis_response_sets"
     path = "/api/v2/outbound/callanalysisresponsesets"
-    schema_filepath = SCHEMAS_DIR / "call_analysis_response_sets.json"
 
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         """Add `responseList`, one row per disposition key, for warehouses that can't query maps."""
