@@ -1,0 +1,74 @@
+"""Meltano end to end: `meltano run tap-genesys-outbound target-duckdb` loads exactly the emulator's data.
+
+Also guards the duckdb pin: target-duckdb 0.8.0 silently drops the first row of a
+batch with duckdb 1.4/2.0, which only a row-count comparison catches.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ANCHOR
+
+from tap_genesys_outbound.emulator import Emulator, EmulatorConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+MELTANO = str(Path(sys.executable).parent / "meltano")
+DUCKDB_PYTHON = ROOT / ".meltano" / "loaders" / "target-duckdb" / "venv" / "bin" / "python"
+START = "2026-02-18T00:00:00Z"  # meltano.yml's dev environment
+
+
+@pytest.fixture(scope="module")
+def meltano_env() -> dict:
+    env = {**os.environ, "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false", "MELTANO_ENVIRONMENT": "dev"}
+    subprocess.run([MELTANO, "install"], cwd=ROOT, env=env, check=True, capture_output=True, timeout=900)
+    return env
+
+
+def query(warehouse: Path, sql: str) -> list:
+    script = "import duckdb, json, sys; print(json.dumps(duckdb.connect(sys.argv[1], read_only=True)" \
+             ".execute(sys.argv[2]).fetchall(), default=str))"
+    out = subprocess.run([str(DUCKDB_PYTHON), "-c", script, str(warehouse), sql],
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def meltano_run(env: dict, emu: Emulator, warehouse: Path, *extra: str) -> subprocess.CompletedProcess:
+    run_env = {**env, "TAP_GENESYS_OUTBOUND_API_URL": emu.base_url, "TAP_GENESYS_OUTBOUND_LOGIN_URL": emu.base_url,
+               "TAP_GENESYS_OUTBOUND_CLIENT_SECRET": emu.client_secret,
+               "TAP_GENESYS_OUTBOUND_MAX_REQUESTS_PER_MINUTE": "300",
+               "TARGET_DUCKDB_FILEPATH": str(warehouse)}
+    return subprocess.run([MELTANO, "run", "--state-id-suffix", f"test-{warehouse.parent.name}", *extra,
+                           "tap-genesys-outbound", "target-duckdb"],
+                          cwd=ROOT, env=run_env, capture_output=True, text=True, timeout=900, check=False)
+
+
+def test_meltano_run_loads_exactly_the_emulator_data_once(tmp_path, meltano_env) -> None:
+    with Emulator(EmulatorConfig(seed=5, attempts=2500, anchor=ANCHOR, job_polls_to_fulfill=1)) as emu:
+        warehouse = tmp_path / "warehouse.duckdb"
+        first = meltano_run(meltano_env, emu, warehouse, "--full-refresh")
+        assert first.returncode == 0, first.stderr[-3000:]
+        data = emu.dataset
+        expected_ids = {c["conversationId"] for c in data.attempts_in(START, ANCHOR)}
+        loaded_ids = [row[0] for row in query(warehouse, "select conversationid from genesys.attempts")]
+        assert len(loaded_ids) == len(expected_ids)
+        assert set(loaded_ids) == expected_ids
+        counts = {t: query(warehouse, f"select count(*) from genesys.{t}")[0][0]
+                  for t in ("campaigns", "dispositions", "call_analysis_response_sets")}
+        assert counts == {"campaigns": len(data.campaigns),
+                          "dispositions": len({c["id"] for c in data.wrapup_codes} | set(data.wrapup_mapping["mapping"])),
+                          "call_analysis_response_sets": len(data.response_sets)}
+
+        emu.reset_log()
+        second = meltano_run(meltano_env, emu, warehouse)  # incremental, from the state Meltano kept
+        assert second.returncode == 0, second.stderr[-3000:]
+        assert "attempts summary: " in second.stderr
+        reread = int(second.stderr.split("attempts summary: ")[1].split(" records")[0])
+        in_lookback = len(data.attempts_in("2026-03-18T00:00:00Z", ANCHOR))  # 48 h before the bookmark
+        assert reread == in_lookback < len(expected_ids)
+        assert query(warehouse, "select count(*) from genesys.attempts")[0][0] == len(expected_ids)
