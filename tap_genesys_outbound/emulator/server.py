@@ -43,11 +43,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import chain
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from . import aggregates
 from .dataset import DAY_MS, HOUR_MS, Attempt, Dataset, EmulatorConfig, iso, to_ms
 from .faults import Faults
 
 MAX_PAGE_SIZE, MAX_QUERY_DAYS, MAX_JOB_PAGE_SIZE = 100, 7, 1000
 DETAILS = "/api/v2/analytics/conversations/details"
+CONV_AGG = "/api/v2/analytics/conversations/aggregates"
+FLOW_AGG = "/api/v2/analytics/flows/aggregates"
+CAMPAIGNS = "/api/v2/outbound/campaigns"
+MAX_PERFORMANCE_IDS, MAX_AGG_JOB_PAGE_SIZE = 50, 1000
 ERROR_CODES = {400: "bad.request", 401: "bad.credentials", 403: "missing.any.permissions",
                404: "not.found", 429: "too.many.requests.retry.after", 500: "internal.server.error",
                502: "bad.gateway", 503: "service.unavailable", 504: "gateway.timeout"}
@@ -56,7 +61,9 @@ PERMISSIONS = {"/api/v2/outbound/campaigns": "outbound:campaign:view",
                "/api/v2/outbound/wrapupcodemappings": "outbound:wrapUpCodeMapping:view",
                "/api/v2/outbound/callanalysisresponsesets": "outbound:responseSet:view",
                "/api/v2/flows/outcomes": "architect:flowOutcome:view",
-               DETAILS: "analytics:conversationDetail:view"}
+               DETAILS: "analytics:conversationDetail:view",
+               CONV_AGG: "analytics:conversationAggregate:view", FLOW_AGG: "analytics:flowAggregate:view",
+               "/api/v2/outbound/diagnostics/campaigns": "outbound:campaignDiagnostic:view"}
 CONVERSATION_DIMENSIONS = {"conversationId", "conversationStart", "conversationEnd", "conversationInitiator",
                            "divisionId", "originatingDirection", "externalTag", "mediaStatsMinConversationMos"}
 SEGMENT_DIMENSIONS = {"outboundCampaignId", "outboundContactId", "outboundContactListId", "mediaType",
@@ -223,6 +230,7 @@ class Job:
     completed: int | None = None
     results: list | None = None   # Attempt snapshot once FULFILLED
     start_of_day: bool = False    # startOfDayIntervalMatching (else lifetime overlap)
+    aggregate: tuple | None = None  # (aggregates path, query body) for aggregate jobs
 
 
 # ------------------------------------------------------------------ the application
@@ -242,6 +250,18 @@ class Api:
         ("GET", DETAILS + r"/jobs/(?P<id>[^/]+)", "job_status"),
         ("DELETE", DETAILS + r"/jobs/(?P<id>[^/]+)", "job_cancel"),
         ("GET", DETAILS + r"/jobs/(?P<id>[^/]+)/results", "job_results"),
+        ("POST", CONV_AGG + r"/query", "conv_aggregate"),
+        ("POST", FLOW_AGG + r"/query", "flow_aggregate"),
+        ("POST", r"(?P<kind>/api/v2/analytics/(?:conversations|flows)/aggregates)/jobs", "agg_job_submit"),
+        ("GET", r"/api/v2/analytics/(?:conversations|flows)/aggregates/jobs/(?P<id>[^/]+)", "agg_job_status"),
+        ("DELETE", r"/api/v2/analytics/(?:conversations|flows)/aggregates/jobs/(?P<id>[^/]+)", "agg_job_cancel"),
+        ("GET", r"/api/v2/analytics/(?:conversations|flows)/aggregates/jobs/(?P<id>[^/]+)/results",
+         "agg_job_results"),
+        ("POST", CAMPAIGNS + r"/performance/query", "performance"),
+        ("POST", CAMPAIGNS + r"/progress", "progress_bulk"),
+        ("GET", CAMPAIGNS + r"/(?P<id>[^/]+)/stats", "campaign_stats"),
+        ("GET", CAMPAIGNS + r"/(?P<id>[^/]+)/progress", "campaign_progress"),
+        ("GET", r"/api/v2/outbound/diagnostics/campaigns/(?P<id>[^/]+)/summary", "diagnostics_summary"),
     ]]
 
     def __init__(self, emulator: Emulator):
@@ -500,6 +520,176 @@ class Api:
 
     def _job_availability(self, **_):
         return {"dataAvailabilityDate": iso(self._availability_ms())}
+
+    # -------------------------------------------------------------- aggregates (aggregates.py)
+    def _run_aggregate(self, kind: str, body) -> dict:
+        try:
+            if kind == CONV_AGG:
+                return aggregates.conversations_aggregate(self.dataset, body)
+            return aggregates.flows_aggregate(self.dataset, body)
+        except aggregates.AggregateError as e:
+            raise ApiError(400, str(e)) from None
+
+    def _conv_aggregate(self, body, **_):
+        return self._run_aggregate(CONV_AGG, _json(body))
+
+    def _flow_aggregate(self, body, **_):
+        return self._run_aggregate(FLOW_AGG, _json(body))
+
+    def _agg_job_submit(self, kind, body, **_):
+        """Async aggregate jobs: validated like the query, results computed once FULFILLED."""
+        body = _json(body)
+        if not isinstance(body, dict):
+            raise ApiError(400, "The request body must be a JSON object")
+        page_size = body.get("pageSize")
+        if page_size is not None and (not isinstance(page_size, int) or not 1 <= page_size <= MAX_AGG_JOB_PAGE_SIZE):
+            raise ApiError(400, f"pageSize must be an integer between 1 and {MAX_AGG_JOB_PAGE_SIZE}")
+        query = {k: v for k, v in body.items() if k != "pageSize"}
+        self._run_aggregate(kind, query)                      # 400 now for a bad query, like the real API
+        outcome = self.faults.take("job_outcome")
+        job = Job(str(uuid.uuid4()), None, page_size, outcome["state"] if outcome else "FULFILLED", _now_ms(),
+                  aggregate=(kind, query))
+        with self._lock:
+            self._jobs[job.id] = job
+        return Response(202, {"jobId": job.id})
+
+    def _agg_job_status(self, id, **_):
+        job = self._job(id)
+        if getattr(job, "aggregate", None) is None:
+            raise ApiError(404, f"Job {id} not found", "not.found")
+        with self._lock:
+            if job.state not in ("FULFILLED", "FAILED", "CANCELLED", "EXPIRED"):
+                job.polls += 1
+                need = max(1, self.config.job_polls_to_fulfill)
+                if job.final == "PENDING_FOREVER" or job.polls < need:
+                    job.state = "PENDING" if job.polls >= need - 1 else "QUEUED"
+                else:
+                    job.state, job.completed = job.final, _now_ms()
+        if job.state == "FULFILLED" and job.results is None:
+            job.results = self._run_aggregate(*job.aggregate)["results"]
+        out = {"state": job.state, "submissionDate": iso(job.submitted)}
+        if job.state == "FAILED":
+            out["errorMessage"] = "The analytics job failed: internal error while processing the query"
+        if job.completed:
+            out["completionDate"] = iso(job.completed)
+        out["expirationDate"] = iso(job.submitted + (-HOUR_MS if job.state == "EXPIRED" else 2 * DAY_MS))
+        return out
+
+    def _agg_job_cancel(self, id, **_):
+        job = self._job(id)
+        with self._lock:
+            job.state, job.results = "CANCELLED", None
+        return Response(204)
+
+    def _agg_job_results(self, id, query, **_):
+        """Pages of `results` groups; the job's pageSize (default 100) unless the request gives one."""
+        job = self._job(id)
+        if job.state != "FULFILLED" or job.results is None:
+            raise ApiError(400, f"Job {id} results are not available: the job state is {job.state}")
+        size = _int_param(query, "pageSize", job.limit or 100, MAX_AGG_JOB_PAGE_SIZE)
+        cursor = (query.get("cursor") or [""])[-1]
+        offset = _decode_cursor(cursor, job.id) if cursor else 0
+        out = {"results": job.results[offset: offset + size]}
+        if offset + size < len(job.results):
+            out["cursor"] = base64.urlsafe_b64encode(f"{job.id}:{offset + size}".encode()).decode()
+        return out
+
+    # -------------------------------------------------------------- campaign live state
+    def _campaign(self, campaign_id: str) -> dict:
+        campaign = next((c for c in self.dataset.campaigns if c["id"] == campaign_id), None)
+        if campaign is None:
+            raise ApiError(404, f"Campaign {campaign_id} not found", "not.found")
+        return campaign
+
+    def _contact_counts(self, campaign: dict) -> tuple[int, int, int]:
+        """(attempts, connects, contacts called) of the campaign over the whole dataset."""
+        index = self.dataset.campaigns.index(campaign)
+        attempts = [a for a in self.dataset.all_records() if a.campaign == index]
+        connects = sum(1 for a in attempts if a.kind in ("agent", "abandoned", "transferred"))
+        return len(attempts), connects, len({a.seed % 997 + a.start // DAY_MS * 997 for a in attempts})
+
+    def _progress(self, campaign: dict) -> dict:
+        live = self.dataset.campaign_live[campaign["id"]]
+        _, _, called = self._contact_counts(campaign)
+        total = max(live["totalNumberOfContacts"], called)
+        return {"campaign": self.dataset._ref(campaign), "contactList": campaign["contactList"],
+                "numberOfContactsCalled": called, "numberOfContactsMessaged": 0, "totalNumberOfContacts": total,
+                "percentage": int(100 * called / total), "numberOfContactsSkipped": {"dnc": 0}}
+
+    def _campaign_stats(self, id, **_):
+        campaign = self._campaign(id)
+        live = self.dataset.campaign_live[id]
+        attempts, connects, _ = self._contact_counts(campaign)
+        return {"contactRate": {"attempts": attempts, "connects": connects,
+                                "connectRatio": round(100 * connects / attempts, 2) if attempts else 0.0},
+                "idleAgents": live["idleAgents"], "effectiveIdleAgents": live["effectiveIdleAgents"],
+                "adjustedCallsPerAgent": live["adjustedCallsPerAgent"],
+                "outstandingCalls": live["outstandingCalls"], "scheduledCalls": live["scheduledCalls"],
+                "timeZoneRescheduledCalls": live["timeZoneRescheduledCalls"],
+                "filteredOutContactsCount": live["filteredOutContactsCount"],
+                "rightPartyContactsCount": live["rightPartyContactsCount"], "validAttempts": attempts,
+                "linesUtilization": {"assignedOutboundLines": live["assignedOutboundLines"],
+                                     "totalAvailableOutboundLines": live["totalAvailableOutboundLines"]},
+                "businessCategoryMetrics": {k: live[k] for k in ("successCount", "neutralCount", "failureCount")}}
+
+    def _campaign_progress(self, id, **_):
+        return self._progress(self._campaign(id))
+
+    def _campaign_ids_body(self, body, maximum: int | None) -> list[str]:
+        ids = _json(body)
+        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+            raise ApiError(400, "The request body must be a JSON array of campaign ids")
+        if maximum is not None and len(ids) > maximum:
+            raise ApiError(400, f"At most {maximum} campaign ids per request, got {len(ids)}")
+        return ids
+
+    def _progress_bulk(self, body, **_):
+        ids = set(self._campaign_ids_body(body, None))
+        return [self._progress(c) for c in self.dataset.campaigns if c["id"] in ids]
+
+    def _performance(self, body, **_):
+        """connectRatio in percent like the campaign's abandonRate [unverified]; progress.percentage a float."""
+        ids = set(self._campaign_ids_body(body, MAX_PERFORMANCE_IDS))
+        entities = []
+        for c in self.dataset.campaigns:
+            if c["id"] not in ids:
+                continue
+            stats, progress = self._campaign_stats(c["id"]), self._progress(c)
+            entities.append({
+                "campaign": self.dataset._ref(c), "division": c["division"],
+                "contactRate": {"connectRatio": stats["contactRate"]["connectRatio"]},
+                "campaignStatus": c["campaignStatus"], "dialingMode": c["dialingMode"],
+                "progress": {"percentage": round(100 * progress["numberOfContactsCalled"]
+                                                 / progress["totalNumberOfContacts"], 2)},
+                **{k: stats[k] for k in ("idleAgents", "effectiveIdleAgents", "adjustedCallsPerAgent",
+                                         "outstandingCalls", "scheduledCalls", "rightPartyContactsCount",
+                                         "linesUtilization", "businessCategoryMetrics")}})
+        return {"entities": entities}
+
+    def _diagnostics_summary(self, id, query, **_):
+        """Status and health intervals overlapping [start, end) (unclipped; the current ones have no dateEnd)."""
+        campaign = self._campaign(id)
+        try:
+            start, end = to_ms((query.get("start") or [""])[-1]), to_ms((query.get("end") or [""])[-1])
+        except (ValueError, TypeError):
+            raise ApiError(400, "start and end are required ISO-8601 date-times") from None
+        if end <= start:
+            raise ApiError(400, "end must be after start")
+        timeline = self.dataset.campaign_live[id]["diagnostics"]
+
+        def overlapping(rows):
+            return [r for r in rows if r[1] < end and (r[2] is None or r[2] > start)]
+
+        def interval(state, s, e):
+            out = {"state": state, "dateStart": iso(s)}
+            if e is not None:
+                out["dateEnd"] = iso(e)
+            return out
+        return {"campaignId": campaign["id"], "dateStart": iso(start), "dateEnd": iso(end),
+                "campaignStates": [{**interval(st, s, e), "dialingMode": mode}
+                                   for st, s, e, mode in overlapping(timeline["states"])],
+                "campaignHealthStates": [interval(*row) for row in overlapping(timeline["health"])],
+                "campaignInfo": [], "configChanges": []}
 
     # -------------------------------------------------------------- admin (/_emulator/...)
     def _admin(self, method: str, path: str, body: bytes) -> Response:
