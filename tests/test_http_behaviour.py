@@ -96,3 +96,21 @@ def test_secret_and_tokens_never_reach_logs_or_state(tmp_path, fresh_emulator) -
     assert emu.client_secret not in text
     assert all(token not in text for token in issued)
     assert "Bearer" not in text
+
+
+def test_a_body_that_is_not_json_is_one_clear_line(tmp_path, fresh_emulator) -> None:
+    fresh_emulator.faults.malformed(kind="non_json", count=1, path=CAMPAIGNS)
+    run = run_tap(tmp_path, tap_config(fresh_emulator), streams=["campaigns"])
+    assert run.returncode == 1
+    error_lines = [line for line in run.stderr.splitlines() if "error:" in line]
+    assert len(error_lines) == 1 and "/api/v2/outbound/campaigns" in error_lines[0] and "not JSON" in error_lines[0]
+    assert "Traceback" not in run.stderr
+
+
+def test_a_listing_without_its_entities_is_one_clear_line(tmp_path, fresh_emulator) -> None:
+    fresh_emulator.faults.malformed(kind="missing_envelope", count=1, path=CAMPAIGNS)
+    run = run_tap(tmp_path, tap_config(fresh_emulator), streams=["campaigns"])
+    assert run.returncode == 1
+    error_lines = [line for line in run.stderr.splitlines() if "error:" in line]
+    assert len(error_lines) == 1 and "/api/v2/outbound/campaigns" in error_lines[0], run.stderr[-2000:]
+    assert "Traceback" not in run.stderr
