@@ -151,3 +151,19 @@ def test_windows_over_the_result_cap_are_split(tmp_path) -> None:
         assert len(emitted) == len(set(emitted))
         assert set(emitted) == set(ids_of(emu.dataset.attempts_in("2026-03-10T00:00:00Z", ANCHOR)))
         assert "splitting it" in run.stderr
+
+
+@pytest.mark.parametrize("outcome", ["FAILED", "EXPIRED", "PENDING_FOREVER"])
+def test_a_failed_or_stuck_job_falls_back_to_the_sync_query_for_its_window(tmp_path, fresh_emulator,
+                                                                              outcome: str) -> None:
+    emu = fresh_emulator
+    emu.faults.job_outcome(state=outcome, count=1)
+    end = "2026-03-15T00:00:00Z"
+    config = tap_config(emu, end_date=end, async_jobs="always", async_job_timeout_seconds=2)
+    run = run_tap(tmp_path, config, streams=["attempts"])
+    assert run.returncode == 0, run.stderr
+    emitted = ids(run.records("attempts"))
+    assert len(emitted) == len(set(emitted))
+    assert set(emitted) == set(ids_of(emu.dataset.attempts_in(START, end)))
+    assert "with the sync query instead" in run.stderr
+    assert emu.request_count("/api/v2/analytics/conversations/details/jobs/", method="DELETE") == 1
