@@ -54,7 +54,7 @@ def floor(moment: dt.datetime, granularity: str) -> dt.datetime:
 
 
 def align(window: Window, granularity: str) -> Window | None:
-    """`window` shrunk... rather, its start floored and its end floored to bucket boundaries; None if empty."""
+    """`window` with its start and its end floored to bucket boundaries; None when no whole bucket is left."""
     start, end = floor(window.start, granularity), floor(window.end, granularity)
     return Window(start, end) if start < end else None
 

@@ -16,6 +16,9 @@ from tap_genesys_outbound.errors import ConfigError, UserFacingError
 from tap_genesys_outbound.rate_limit import RequestBudget
 from tap_genesys_outbound.settings import CONFIG_SCHEMA, ResolvedSettings, resolve_settings, validate_settings
 from tap_genesys_outbound.streams.attempts import AttemptsStream
+from tap_genesys_outbound.streams.campaign_snapshots import CampaignStatsStream, CampaignStatusHistoryStream
+from tap_genesys_outbound.streams.flow_reference import FlowOutcomeDefinitionsStream
+from tap_genesys_outbound.streams.interval_stats import ExecutionStatsStream, FlowOutcomesStream
 from tap_genesys_outbound.streams.reference import (
     CallAnalysisResponseSetsStream,
     CampaignsStream,
@@ -27,6 +30,11 @@ STREAM_TYPES = (
     DispositionsStream,
     CallAnalysisResponseSetsStream,
     AttemptsStream,
+    ExecutionStatsStream,
+    FlowOutcomeDefinitionsStream,
+    FlowOutcomesStream,
+    CampaignStatsStream,
+    CampaignStatusHistoryStream,
 )
 WRAPUP_CODES_PATH = "/api/v2/routing/wrapupcodes"
 

@@ -443,3 +443,101 @@ def test_cli_serves_and_exits_cleanly():
     out = subprocess.run([sys.executable, "-m", "tap_genesys_outbound.emulator", "--print-summary",
                           "--attempts", "300"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     assert json.loads(out)["attempts"] == 300
+
+
+# ------------------------------------------------------------------ aggregates, live campaign state
+CONV_AGG = "/api/v2/analytics/conversations/aggregates"
+FLOW_AGG = "/api/v2/analytics/flows/aggregates"
+
+
+def test_conversation_aggregates_sum_the_seeded_conversations(api, emu):
+    body = {"interval": "2026-03-08T00:00:00Z/2026-03-10T00:00:00Z", "granularity": "PT1H",
+            "groupBy": ["outboundCampaignId"], "metrics": ["nOutbound", "nOutboundAttempted", "tTalk"],
+            "filter": {"type": "and", "predicates": [{"dimension": "outboundCampaignId", "operator": "exists"}]}}
+    r = api.post(api.base + CONV_AGG + "/query", json=body)
+    assert r.status_code == 200, r.text
+    results = r.json()["results"]
+    placed = Counter()
+    for group in results:
+        for item in group["data"]:
+            start, end = item["interval"].split("/")
+            assert end[11:13] == f"{(int(start[11:13]) + 1) % 24:02d}"           # hourly buckets
+            assert item["metrics"], "empty buckets are omitted"
+            for m in item["metrics"]:
+                if m["metric"] == "nOutbound":
+                    placed[group["group"]["outboundCampaignId"]] += m["stats"]["count"]
+                if m["metric"] == "tTalk":
+                    assert {"sum", "count", "min", "max"} <= set(m["stats"])
+    expected = Counter(dialer_session(c)[0]["outboundCampaignId"]
+                       for c in emu.dataset.attempts_in("2026-03-08T00:00:00Z", "2026-03-10T00:00:00Z"))
+    assert placed == expected
+
+
+def test_aggregates_reject_oversized_intervals_and_bad_bodies(api):
+    base = {"interval": "2026-02-18T00:00:00Z/2026-03-20T00:00:00Z", "metrics": ["nOutbound"]}
+    for body, status in (({**base, "granularity": "PT1H"}, 400), ({**base, "granularity": "P1D"}, 200),
+                         ({**base, "granularity": "P1X"}, 400), ({**base, "metrics": ["nBogus"]}, 400),
+                         ({**base, "groupBy": ["dispositionName"]}, 400),
+                         ({"interval": "2015-01-01T00:00:00Z/2026-01-01T00:00:00Z", "granularity": "P1D",
+                           "metrics": ["nOutbound"]}, 400),
+                         ({"interval": "2020-01-01T00:00:00Z/2026-01-01T00:00:00Z", "granularity": "P1M",
+                           "metrics": ["nOutbound"]}, 200),
+                         ({"interval": "2015-01-01T00:00:00Z/2026-01-01T00:00:00Z", "granularity": "P1M",
+                           "metrics": ["nOutbound"]}, 400)):
+        assert api.post(api.base + CONV_AGG + "/query", json=body).status_code == status, body
+
+
+def test_daily_buckets_follow_the_query_time_zone(api):
+    body = {"interval": "2026-03-05T05:00:00Z/2026-03-07T05:00:00Z", "granularity": "P1D",
+            "timeZone": "America/New_York", "metrics": ["nOutbound"]}
+    r = api.post(api.base + CONV_AGG + "/query", json=body)
+    intervals = [d["interval"] for g in r.json()["results"] for d in g["data"]]
+    assert intervals == ["2026-03-05T05:00:00.000Z/2026-03-06T05:00:00.000Z",
+                         "2026-03-06T05:00:00.000Z/2026-03-07T05:00:00.000Z"]
+
+
+def test_flow_aggregates_and_aggregate_jobs(api, emu):
+    body = {"interval": "2026-02-18T00:00:00Z/2026-03-20T00:00:00Z", "granularity": "P1D",
+            "groupBy": ["flowId", "flowOutcomeId", "flowOutcomeValue"],
+            "filter": {"type": "and", "predicates": [{"dimension": "flowOutcomeId", "operator": "exists"}]},
+            "metrics": ["nFlowOutcome", "nFlowOutcomeFailed", "tFlowOutcome"]}
+    query_results = api.post(api.base + FLOW_AGG + "/query", json=body).json()["results"]
+    outcome_ids = {g["group"]["flowOutcomeId"] for g in query_results}
+    assert emu.dataset.deleted_flow_outcome_id in outcome_ids
+    assert outcome_ids - {emu.dataset.deleted_flow_outcome_id} <= {o["id"] for o in emu.dataset.flow_outcomes}
+    job = api.post(api.base + FLOW_AGG + "/jobs", json={**body, "pageSize": 2})
+    assert job.status_code == 202
+    job_id = job.json()["jobId"]
+    states = [api.get(f"{api.base}{FLOW_AGG}/jobs/{job_id}").json()["state"] for _ in range(2)]
+    assert states[-1] == "FULFILLED"
+    pages, cursor = [], None
+    while True:
+        page = api.get(f"{api.base}{FLOW_AGG}/jobs/{job_id}/results", params={"cursor": cursor} if cursor else {})
+        pages.append(page.json()["results"])
+        cursor = page.json().get("cursor")
+        if not cursor:
+            break
+    assert len(pages) > 1 and [g for p in pages for g in p] == query_results
+    assert api.delete(f"{api.base}{FLOW_AGG}/jobs/{job_id}").status_code == 204
+    too_long = {**body, "granularity": "PT1H"}
+    assert api.post(api.base + CONV_AGG + "/jobs", json={**too_long, "metrics": ["nOutbound"],
+                                                         "groupBy": []}).status_code == 400
+
+
+def test_campaign_live_state_endpoints(api, emu):
+    ids = [c["id"] for c in emu.dataset.campaigns]
+    performance = api.post(api.base + "/api/v2/outbound/campaigns/performance/query", json=ids[:5])
+    assert performance.status_code == 200 and len(performance.json()["entities"]) == 5
+    over = api.post(api.base + "/api/v2/outbound/campaigns/performance/query", json=ids * 5)
+    assert over.status_code == 400
+    progress = api.post(api.base + "/api/v2/outbound/campaigns/progress", json=ids[:3]).json()
+    assert isinstance(progress, list) and [p["campaign"]["id"] for p in progress] == ids[:3]
+    stats = api.get(f"{api.base}/api/v2/outbound/campaigns/{ids[0]}/stats").json()
+    assert {"contactRate", "idleAgents", "linesUtilization", "businessCategoryMetrics"} <= set(stats)
+    assert api.get(f"{api.base}/api/v2/outbound/campaigns/nope/stats").status_code == 404
+    summary_url = f"{api.base}/api/v2/outbound/diagnostics/campaigns/{ids[0]}/summary"
+    assert api.get(summary_url).status_code == 400                       # start and end are required
+    summary = api.get(summary_url, params={"start": "2026-03-18T00:00:00Z", "end": "2026-03-20T00:00:00Z"}).json()
+    assert summary["campaignStates"] and summary["campaignHealthStates"]
+    assert "dateEnd" not in summary["campaignStates"][-1]                  # the current status is open
+    assert summary["campaignStates"][-1]["state"] == emu.dataset.campaigns[0]["campaignStatus"]

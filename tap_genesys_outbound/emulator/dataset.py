@@ -22,6 +22,11 @@ Shape decisions where the reference is silent or [unverified]:
 - Agent sessions carry tAlert, tTalk, tTalkComplete, tHeld (if held), tAcw, tHandle (ms); the
   disconnectType of an agent sits on its last interact segment, the dialer's on its last segment.
 - Entity fields that would be null are omitted, as Genesys does.
+- Flow outcomes are facts derived from the conversations without changing their JSON: agentless
+  calls transferred to the "Outbound IVR Flow" (the transfer_flow reaction's flow) reach 1-2
+  outcomes, sometimes `deleted_flow_outcome_id` (not listed by /flows/outcomes); one finished agent
+  call in five runs a "Post-Call Survey" flow. Flows, the deleted outcome and each campaign's live
+  state and diagnostics timeline come from their own seeded RNGs, so adding them changed nothing else.
 """
 
 from __future__ import annotations
@@ -158,6 +163,16 @@ RESPONSE_KEYS = ["callable.lineconnected", "callable.person", "callable.busy", "
 FLOW_OUTCOMES = ["Payment Collected", "Appointment Booked", "Opt Out", "Survey Complete", "Transfer To Agent"]
 CAMPAIGN_HEALTH_STATES = ["healthy", "WaitingForAgents", "WaitingForContacts", "WaitingForLines", "WarnThresholdCPS",
                           "WarnMaxCPAalarm"]
+
+
+class FlowObservation(NamedTuple):
+    """One flow outcome reached during a conversation (flows aggregates count these)."""
+    conversation_start: int
+    flow: int                  # index into Dataset.flows
+    outcome_id: str
+    value: str                 # SUCCESS or FAILURE
+    duration_ms: int
+    campaign: int
 
 
 @dataclass(slots=True)
@@ -535,6 +550,83 @@ class Dataset:
                 "attempts_per_campaign": per_campaign,
                 "interval": f"{iso(self.start_ms)}/{iso(self.anchor_ms)}"}
 
+    # ---------------------------------------------------------------- flows and live campaign state
+    def _build_flows(self) -> None:
+        """Flows, a deleted flow outcome and per-campaign live state; drawn from their own seeded RNG so the
+        conversations and reference entities above are the same as before these were added."""
+        rng = random.Random(f"{self.config.seed}:flows")
+        ivr = self.response_sets[1]["responses"]["disposition.classification.callable.person"]
+        self.flows = [{"id": ivr["data"], "name": ivr["name"], "type": "OUTBOUNDCALL"},
+                      {"id": _uid(rng), "name": "Post-Call Survey", "type": "SURVEY"}]
+        self.deleted_flow_outcome_id = _uid(rng)   # used in flow data, absent from /flows/outcomes
+        self.campaign_live = {}
+        for i, c in enumerate(self.campaigns):
+            r = random.Random(f"{self.config.seed}:live:{c['id']}")
+            self.campaign_live[c["id"]] = {
+                "idleAgents": r.randint(0, 12), "effectiveIdleAgents": round(r.uniform(0, 10), 2),
+                "adjustedCallsPerAgent": round(r.uniform(1, 3), 2), "outstandingCalls": r.randint(0, 30),
+                "scheduledCalls": r.randint(0, 20), "timeZoneRescheduledCalls": r.randint(0, 5),
+                "filteredOutContactsCount": r.randint(0, 50), "rightPartyContactsCount": r.randint(0, 400),
+                "assignedOutboundLines": r.randint(0, c.get("outboundLineCount", 10)),
+                "totalAvailableOutboundLines": c.get("outboundLineCount", 10),
+                "successCount": r.randint(0, 200), "neutralCount": r.randint(0, 200), "failureCount": r.randint(0, 200),
+                "totalNumberOfContacts": r.randint(500, 5000), "diagnostics": self._diagnostics_timeline(c, r, i),
+            }
+
+    def _diagnostics_timeline(self, campaign: dict, r: random.Random, i: int) -> dict:
+        """Status and health intervals from 10 days before the data to the anchor; the last ones are open."""
+        t = self.start_ms - 10 * DAY_MS + r.randrange(DAY_MS)
+        states, health = [], []
+        status_cycle = ["on", "stopping", "off", "on", "off"]
+        k = 0
+        while t < self.anchor_ms:
+            end = t + r.randint(6, 60) * HOUR_MS
+            states.append([status_cycle[(k + i) % len(status_cycle)], t, end, campaign["dialingMode"]])
+            t, k = end, k + 1
+        states[-1][0], states[-1][2] = campaign["campaignStatus"], None       # current status, still open
+        t = self.start_ms - 10 * DAY_MS
+        while t < self.anchor_ms:
+            end = t + r.randint(1, 30) * HOUR_MS
+            health.append([r.choice(CAMPAIGN_HEALTH_STATES), t, end])
+            t = end
+        health[-1][2] = None
+        return {"states": states, "health": health}
+
+    def flow_observation_facts(self, start: int, end: int) -> list[FlowObservation]:
+        """Flow outcomes of conversations starting in [start, end): agentless calls transferred to the IVR flow
+        reach 1-2 of its outcomes (sometimes the deleted one); one agent call in five runs the survey flow."""
+        defs = [o["id"] for o in self.flow_outcomes]
+        out = []
+        for a in self.records_in_days(start // DAY_MS, (end - 1) // DAY_MS):
+            if not start <= a.start < end or a.end is None:
+                continue
+            r = random.Random(a.seed ^ 0x5F10)
+            if a.kind == "transferred":
+                picks = r.sample([defs[0], defs[1], defs[4], self.deleted_flow_outcome_id], r.randint(1, 2))
+                flow = 0
+            elif a.kind == "agent" and a.seed % 5 == 0:
+                picks, flow = [r.choice([defs[3], defs[3], defs[2]])], 1
+            else:
+                continue
+            for outcome in picks:
+                value = "FAILURE" if r.random() < 0.25 else "SUCCESS"
+                out.append(FlowObservation(a.start, flow, outcome, value, r.randint(2_000, 90_000), a.campaign))
+        return out
+
+    def flow_observations(self, start: int, end: int):
+        """(conversationStart, dimensions, {metric: [values]}) per flow outcome, for the flows aggregates."""
+        for o in self.flow_observation_facts(start, end):
+            flow = self.flows[o.flow]
+            camp = self.campaigns[o.campaign]
+            dims = {"flowId": flow["id"], "flowName": flow["name"], "flowType": flow["type"], "flowVersion": "3.0",
+                    "flowOutcomeId": o.outcome_id, "flowOutcomeValue": o.value,
+                    "flowOutcome": f"{o.outcome_id}:{o.value}", "outboundCampaignId": camp["id"],
+                    "outboundContactListId": camp["contactList"]["id"], "mediaType": "voice"}
+            values = {"nFlowOutcome": [1], "tFlowOutcome": [o.duration_ms], "nFlow": [1]}
+            if o.value == "FAILURE":
+                values["nFlowOutcomeFailed"] = [1]
+            yield o.conversation_start, dims, values
+
     # ---------------------------------------------------------------- rendering
     def _render(self, a: Attempt) -> dict:
         r = random.Random(a.seed)
@@ -668,99 +760,3 @@ def _local_ms(day: date, hour: int) -> int:
     """Epoch ms of `hour`:00 New York local time on `day`."""
     return to_ms(datetime(day.year, day.month, day.day, hour, tzinfo=NEW_YORK))
 
-
-class FlowObservation(NamedTuple):
-    """One flow outcome reached during a conversation (flows aggregates count these)."""
-    conversation_start: int
-    flow: int                  # index into Dataset.flows
-    outcome_id: str
-    value: str                 # SUCCESS or FAILURE
-    duration_ms: int
-    campaign: int
-
-
-def _flow_extras(ds: Dataset) -> None:
-    """Flows, a deleted flow outcome and per-campaign live state; drawn from their own seeded RNG so the
-    conversations and reference entities above are the same as before these were added."""
-    rng = random.Random(f"{ds.config.seed}:flows")
-    ivr = ds.response_sets[1]["responses"]["disposition.classification.callable.person"]
-    ds.flows = [{"id": ivr["data"], "name": ivr["name"], "type": "OUTBOUNDCALL"},
-                {"id": _uid(rng), "name": "Post-Call Survey", "type": "SURVEY"}]
-    ds.deleted_flow_outcome_id = _uid(rng)   # used in flow data, absent from /flows/outcomes
-    ds.campaign_live = {}
-    for i, c in enumerate(ds.campaigns):
-        r = random.Random(f"{ds.config.seed}:live:{c['id']}")
-        ds.campaign_live[c["id"]] = {
-            "idleAgents": r.randint(0, 12), "effectiveIdleAgents": round(r.uniform(0, 10), 2),
-            "adjustedCallsPerAgent": round(r.uniform(1, 3), 2), "outstandingCalls": r.randint(0, 30),
-            "scheduledCalls": r.randint(0, 20), "timeZoneRescheduledCalls": r.randint(0, 5),
-            "filteredOutContactsCount": r.randint(0, 50), "rightPartyContactsCount": r.randint(0, 400),
-            "assignedOutboundLines": r.randint(0, c.get("outboundLineCount", 10)),
-            "totalAvailableOutboundLines": c.get("outboundLineCount", 10),
-            "successCount": r.randint(0, 200), "neutralCount": r.randint(0, 200), "failureCount": r.randint(0, 200),
-            "totalNumberOfContacts": r.randint(500, 5000), "diagnostics": _diagnostics_timeline(ds, c, r, i),
-        }
-
-
-def _diagnostics_timeline(ds: Dataset, campaign: dict, r: random.Random, i: int) -> dict:
-    """Status and health intervals from 10 days before the data to the anchor; the last ones are open."""
-    t = ds.start_ms - 10 * DAY_MS + r.randrange(DAY_MS)
-    states, health = [], []
-    status_cycle = ["on", "stopping", "off", "on", "off"]
-    k = 0
-    while t < ds.anchor_ms:
-        end = t + r.randint(6, 60) * HOUR_MS
-        states.append([status_cycle[(k + i) % len(status_cycle)], t, end, campaign["dialingMode"]])
-        t, k = end, k + 1
-    states[-1][0], states[-1][2] = campaign["campaignStatus"], None       # current status, still open
-    t = ds.start_ms - 10 * DAY_MS
-    while t < ds.anchor_ms:
-        end = t + r.randint(1, 30) * HOUR_MS
-        health.append([r.choice(CAMPAIGN_HEALTH_STATES), t, end])
-        t = end
-    health[-1][2] = None
-    return {"states": states, "health": health}
-
-
-def _flow_observations(ds: Dataset, start: int, end: int) -> list[FlowObservation]:
-    """Flow outcomes of conversations starting in [start, end): agentless calls transferred to the IVR flow
-    reach 1-2 of its outcomes (sometimes the deleted one); one agent call in five runs the survey flow."""
-    defs = [o["id"] for o in ds.flow_outcomes]
-    out = []
-    for a in ds.records_in_days(start // DAY_MS, (end - 1) // DAY_MS):
-        if not start <= a.start < end or a.end is None:
-            continue
-        r = random.Random(a.seed ^ 0x5F10)
-        if a.kind == "transferred":
-            picks = r.sample([defs[0], defs[1], defs[4], ds.deleted_flow_outcome_id], r.randint(1, 2))
-            flow = 0
-        elif a.kind == "agent" and a.seed % 5 == 0:
-            picks, flow = [r.choice([defs[3], defs[3], defs[2]])], 1
-        else:
-            continue
-        for outcome in picks:
-            value = "FAILURE" if r.random() < 0.25 else "SUCCESS"
-            out.append(FlowObservation(a.start, flow, outcome, value, r.randint(2_000, 90_000), a.campaign))
-    return out
-
-
-Dataset.flow_observation_facts = _flow_observations
-Dataset._build_flows = _flow_extras
-
-
-def _flow_observations_for_aggregates(self: Dataset, start: int, end: int):
-    """(conversationStart, dimensions, {metric: [values]}) per flow outcome, for the flows aggregates."""
-    for o in _flow_observations(self, start, end):
-        flow = self.flows[o.flow]
-        camp = self.campaigns[o.campaign]
-        dims = {"flowId": flow["id"], "flowName": flow["name"], "flowType": flow["type"], "flowVersion": "3.0",
-                "flowOutcomeId": o.outcome_id, "flowOutcomeValue": o.value,
-                "flowOutcome": f"{o.outcome_id}:{o.value}", "outboundCampaignId": camp["id"],
-                "outboundContactListId": camp["contactList"]["id"], "mediaType": "voice"}
-        values = {"nFlowOutcome": [1], "tFlowOutcome": [o.duration_ms], "nFlow": [1]}
-        if o.value == "FAILURE":
-            values["nFlowOutcomeFailed"] = [1]
-        yield o.conversation_start, dims, values
-
-
-Dataset.flow_observations = _flow_observations_for_aggregates

@@ -1,7 +1,8 @@
 """HTTP emulator of the Genesys Cloud public API (genesys-api.md), stdlib only.
 
 Routing, OAuth, EntityListing envelopes, the analytics conversation details query and jobs,
-and fault injection. Choices where the reference is silent or [unverified]:
+conversation and flow aggregates (query and jobs, see aggregates.py), campaign live state
+(performance query, progress, stats, diagnostics summary) and fault injection. Choices where the reference is silent or [unverified]:
 - Listing envelopes always carry every key; previousUri/nextUri are null at the ends. Listing
   filters: `id` (comma-joined and/or repeated), `name` (filterType Prefix by default, case-
   insensitive), `divisionId`; `sortBy` any item field with `sortOrder` ascending/descending.
@@ -18,6 +19,13 @@ and fault injection. Choices where the reference is silent or [unverified]:
   dataAvailabilityDate (anchor - availability_lag_hours): the data lake lags, the query does not.
   Results pageSize defaults to 1000 (max 1000); cursors are opaque. DELETE answers 204. Job
   bodies with `paging` answer 400 (AsyncConversationQuery has none); active calls overlap forever.
+- Aggregate jobs: submitted bodies are validated like the query (400 at submission); results are
+  the query's `results` groups paged by the job's `pageSize` (default 100) with an opaque cursor.
+- Campaign live state is drawn per campaign (Dataset.campaign_live) except the contact-rate attempts
+  and connects, which count the campaign's conversations. performance/query takes at most 50 ids
+  (400 beyond); progress takes a bare array and answers a bare array; unknown ids are left out.
+  connectRatio is in percent [unverified]. The diagnostics summary needs start and end and returns
+  the status and health intervals overlapping them, unclipped; the current ones have no dateEnd.
 - Rate-limit headers appear only while `enforce_rate_limit` is on. Admin paths (/_emulator/...)
   bypass auth and faults and are not written to the request log; the log keeps paths without
   query strings and status 0 for dropped connections.

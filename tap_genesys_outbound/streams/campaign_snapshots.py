@@ -1,0 +1,212 @@
+"""Campaign live state: `campaign_stats` (a snapshot per run) and `campaign_status_history`.
+
+`campaign_stats` joins three live views per campaign (genesys-api.md 2.2), none of which has
+history, so every run appends one row per campaign stamped with the run's `snapshotAt`:
+* `POST /api/v2/outbound/campaigns/performance/query`, at most 50 ids per request: status,
+  dialing mode, idle agents, outstanding/scheduled calls, lines, business categories, progress %;
+* `GET /api/v2/outbound/campaigns/{id}/stats`: the contact rate's attempts and connects (the
+  performance query only has the ratio) and the remaining counters;
+* `POST /api/v2/outbound/campaigns/progress` (bare array of ids, batched by 50 too): contacts
+  called and total.
+
+`campaign_status_history` reads `GET /api/v2/outbound/diagnostics/campaigns/{id}/summary` per
+campaign for the closed range `[max(start_date, bookmark - lookback), closed edge)` in windows
+of at most 31 days (the endpoint's maximum range is [unverified]); each status interval and each
+health interval is a record. The bookmark moves to a window's end once every campaign has been
+read for it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import typing as t
+
+from singer_sdk.helpers.types import Context
+
+from tap_genesys_outbound.client import GenesysStream
+from tap_genesys_outbound.errors import GenesysAPIError
+from tap_genesys_outbound.streams.interval_stats import ratio
+from tap_genesys_outbound.windows import Window, parse_timestamp, read_range, split_at_midnights
+
+CAMPAIGNS_PATH = "/api/v2/outbound/campaigns"
+PERFORMANCE_PATH = f"{CAMPAIGNS_PATH}/performance/query"
+PROGRESS_PATH = f"{CAMPAIGNS_PATH}/progress"
+DIAGNOSTICS_PATH = "/api/v2/outbound/diagnostics/campaigns"
+PERFORMANCE_BATCH = 50  # documented maximum of the performance query
+DIAGNOSTICS_WINDOW_DAYS = 31
+
+
+def batches(items: list[str], size: int) -> t.Iterator[list[str]]:
+    for i in range(0, len(items), size):
+        yield items[i: i + size]
+
+
+class CampaignScopedStream(GenesysStream):
+    """A stream that reads per campaign: `campaign_ids` when set, else every campaign of the org."""
+
+    path = ""
+
+    def campaigns(self) -> list[dict]:
+        """`{id, name}` of the campaigns to read, in listing order."""
+        wanted = self.config.get("campaign_ids")
+        params = {"id": ",".join(wanted)} if wanted else None
+        found = [{"id": c["id"], "name": c.get("name")} for c in self.iter_listing(CAMPAIGNS_PATH, params)
+                 if not wanted or c.get("id") in wanted]
+        missing = sorted(set(wanted or ()) - {c["id"] for c in found})
+        if missing:
+            self.logger.warning("%s: campaign_ids not found (deleted or not visible to the OAuth client): %s",
+                                self.name, ", ".join(missing))
+        return found
+
+
+class CampaignStatsStream(CampaignScopedStream):
+    """One snapshot row per campaign per run; append-only, key (campaignId, snapshotAt)."""
+
+    name = "campaign_stats"
+    primary_keys = ("campaignId", "snapshotAt")
+    replication_key = None
+
+    def generate_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        snapshot_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+        campaigns = self.campaigns()
+        for batch in batches([c["id"] for c in campaigns], PERFORMANCE_BATCH):
+            names = {c["id"]: c["name"] for c in campaigns}
+            performance = {(e.get("campaign") or {}).get("id"): e for e in
+                           self.fetch_json(PERFORMANCE_PATH, method="POST", body=batch).get("entities") or []}
+            progress = {(p.get("campaign") or {}).get("id"): p for p in self._progress(batch)}
+            for campaign_id in batch:
+                stats = self._stats(campaign_id)
+                if campaign_id not in performance and stats is None:
+                    self.logger.warning("%s: no live data for campaign %s; skipped", self.name, campaign_id)
+                    continue
+                yield snapshot_record(campaign_id, names.get(campaign_id), snapshot_at,
+                                      performance.get(campaign_id), stats, progress.get(campaign_id))
+
+    def _progress(self, batch: list[str]) -> list[dict]:
+        response = self.fetch_response(PROGRESS_PATH, method="POST", body=batch)
+        body = response.json() if response.content else []
+        return body if isinstance(body, list) else body.get("entities") or []
+
+    def _stats(self, campaign_id: str) -> dict | None:
+        try:
+            return self.fetch_json(f"{CAMPAIGNS_PATH}/{campaign_id}/stats")
+        except GenesysAPIError as exc:
+            if " 404 " not in str(exc):
+                raise
+            return None
+
+
+def snapshot_record(campaign_id: str, name: str | None, snapshot_at: str, performance: dict | None,
+                    stats: dict | None, progress: dict | None) -> dict:
+    """A campaign_stats row; performance wins where both views carry a field (it is the batch snapshot)."""
+    perf, stats, prog = performance or {}, stats or {}, progress or {}
+
+    def pick(field: str) -> t.Any:  # noqa: ANN401
+        return perf.get(field, stats.get(field))
+
+    contact_rate = stats.get("contactRate") or {}
+    lines = perf.get("linesUtilization") or stats.get("linesUtilization") or {}
+    business = perf.get("businessCategoryMetrics") or stats.get("businessCategoryMetrics") or {}
+    attempts, connects = contact_rate.get("attempts"), contact_rate.get("connects")
+    assigned, available = lines.get("assignedOutboundLines"), lines.get("totalAvailableOutboundLines")
+    percentage = (perf.get("progress") or {}).get("percentage", prog.get("percentage"))
+    return {
+        "campaignId": campaign_id, "snapshotAt": snapshot_at,
+        "campaignName": (perf.get("campaign") or {}).get("name") or name,
+        "divisionId": (perf.get("division") or {}).get("id"), "divisionName": (perf.get("division") or {}).get("name"),
+        "campaignStatus": perf.get("campaignStatus"), "dialingMode": perf.get("dialingMode"),
+        "contactAttempts": attempts, "contactConnects": connects,
+        "connectRatio": (perf.get("contactRate") or {}).get("connectRatio", contact_rate.get("connectRatio")),
+        "connectRate": ratio(connects, attempts) if attempts is not None and connects is not None else None,
+        "idleAgents": pick("idleAgents"), "effectiveIdleAgents": pick("effectiveIdleAgents"),
+        "adjustedCallsPerAgent": pick("adjustedCallsPerAgent"), "outstandingCalls": pick("outstandingCalls"),
+        "scheduledCalls": pick("scheduledCalls"), "timeZoneRescheduledCalls": stats.get("timeZoneRescheduledCalls"),
+        "filteredOutContactsCount": stats.get("filteredOutContactsCount"),
+        "rightPartyContactsCount": pick("rightPartyContactsCount"), "validAttempts": stats.get("validAttempts"),
+        "assignedOutboundLines": assigned, "totalAvailableOutboundLines": available,
+        "linesUtilization": ratio(assigned, available) if assigned is not None and available else None,
+        "businessSuccessCount": business.get("successCount"), "businessNeutralCount": business.get("neutralCount"),
+        "businessFailureCount": business.get("failureCount"),
+        "progressPercentage": percentage, "contactsCalled": prog.get("numberOfContactsCalled"),
+        "contactsMessaged": prog.get("numberOfContactsMessaged"), "totalContacts": prog.get("totalNumberOfContacts"),
+        "contactsSkipped": prog.get("numberOfContactsSkipped"),
+        "sources": [name for name, view in (("performance", performance), ("stats", stats or None),
+                                            ("progress", progress)) if view],
+    }
+
+
+class CampaignStatusHistoryStream(CampaignScopedStream):
+    """Status and health intervals per campaign, incremental on `dateStart` with lookback."""
+
+    name = "campaign_status_history"
+    primary_keys = ("campaignId", "kind", "state", "dateStart")
+    replication_key = "dateStart"
+    is_sorted = True  # the bookmark moves per window, see _complete_window
+
+    def generate_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        settings = self._tap_ref.resolved
+        bookmark = self.get_starting_replication_key_value(context)
+        to_read = read_range(
+            start_date=settings.start, end_date=settings.end,
+            bookmark=parse_timestamp(bookmark) if bookmark else None,
+            lookback=settings.lookback, analytics_delay=settings.analytics_delay,
+            now=dt.datetime.now(dt.timezone.utc),
+        )
+        if to_read is None:
+            self.logger.info("%s: nothing to read (bookmark %s)", self.name, bookmark)
+            return
+        campaigns = self.campaigns()
+        self.logger.info("%s: reading %s for %d campaigns (bookmark %s)", self.name, to_read, len(campaigns),
+                         bookmark)
+        seen: set[tuple] = set()  # an interval spanning two windows is emitted once per run
+        for window in split_at_midnights(to_read, DIAGNOSTICS_WINDOW_DAYS):
+            for campaign in campaigns:
+                for record in self._read(campaign["id"], window):
+                    key = tuple(record[k] for k in self.primary_keys)
+                    if key not in seen:
+                        seen.add(key)
+                        yield record
+            self._complete_window(window, context)
+
+    def _read(self, campaign_id: str, window: Window) -> t.Iterator[dict]:
+        try:
+            summary = self.fetch_json(f"{DIAGNOSTICS_PATH}/{campaign_id}/summary",
+                                      params={"start": _iso(window.start), "end": _iso(window.end)})
+        except GenesysAPIError as exc:
+            if " 404 " not in str(exc):
+                raise
+            self.logger.warning("%s: campaign %s has no diagnostics (404); skipped", self.name, campaign_id)
+            return
+        for kind, items in (("status", summary.get("campaignStates")), ("health", summary.get("campaignHealthStates"))):
+            for item in items or ():
+                if item.get("state") and item.get("dateStart"):
+                    yield status_record(campaign_id, kind, item)
+
+    def _complete_window(self, window: Window, context: Context | None) -> None:
+        state = self.get_context_state(context)
+        previous = state.get("replication_key_value")
+        if previous is None or parse_timestamp(previous) < window.end:
+            state["replication_key"] = self.replication_key
+            state["replication_key_value"] = window.end.isoformat()
+            self.state_manager.is_flushed = False
+            self._write_state_message()
+
+    def _increment_stream_state(self, latest_record: dict, *, context: Context | None = None) -> None:
+        """Bookmarks move per window (`_complete_window`), never per record."""
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def status_record(campaign_id: str, kind: str, item: dict) -> dict:
+    end = item.get("dateEnd")
+    return {
+        "campaignId": campaign_id, "kind": kind, "state": item["state"],
+        "campaignStatus": item["state"] if kind == "status" else None,
+        "healthState": item["state"] if kind == "health" else None,
+        "dialingMode": item.get("dialingMode"),
+        "dateStart": parse_timestamp(item["dateStart"]).isoformat(),
+        "dateEnd": parse_timestamp(end).isoformat() if end else None,
+        "isOpen": end is None,
+    }

@@ -1,0 +1,374 @@
+"""Interval streams from the analytics aggregates: `execution_stats` and `flow_outcomes`.
+
+Both read `[max(start_date, bookmark - lookback), closed edge)` like `attempts`, aligned to whole
+buckets of the granularity (`granularity.py`) and split into requests the API accepts. Each
+request is the synchronous aggregates query or, for backfill windows, an async aggregates job
+(`async_jobs`: `auto` uses jobs for windows that end before the jobs API's data availability
+date, `always` for every window, `never` not at all); both give the same records because a job
+runs the same query body. Aggregates have no paging; job results page with a cursor.
+
+State: like attempts, the bookmark is the end of the last window read in full (a STATE message
+right after it), and the granularity used is kept beside it, so `auto` does not switch from
+daily to hourly buckets when a later run reads only the lookback: re-read buckets keep their
+(intervalStart, intervalEnd) and replace the earlier values downstream.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import typing as t
+
+from singer_sdk.helpers.types import Context
+
+from tap_genesys_outbound import granularity as granularities
+from tap_genesys_outbound.client import GenesysStream
+from tap_genesys_outbound.errors import GenesysAPIError
+from tap_genesys_outbound.windows import Window, parse_timestamp, read_range
+
+AVAILABILITY_PATH = "/api/v2/analytics/conversations/details/jobs/availability"
+JOB_PAGE_SIZE = 1000
+FAILED_JOB_STATES = ("FAILED", "CANCELLED", "EXPIRED")
+#: An average handle time above this (seconds) is flagged: 30 minutes per call is implausible for outbound.
+AVG_HANDLE_OUTLIER_SECONDS = 1800
+
+
+class AggregateJobFailedError(Exception):
+    """An aggregates job ended badly or never finished; the window falls back to the sync query."""
+
+
+def _key(group: dict, interval: str) -> tuple:
+    return tuple(sorted(group.items())), interval
+
+
+def merge_metrics(into: dict[str, dict], metrics: list[dict]) -> None:
+    """Add one `metrics[]` array to `{metric: stats}` (count/sum add up, min/max combine)."""
+    for item in metrics or ():
+        name, stats = item.get("metric"), dict(item.get("stats") or {})
+        if name is None:
+            continue
+        current = into.get(name)
+        if current is None:
+            into[name] = stats
+            continue
+        for field in ("count", "sum"):
+            if field in stats:
+                current[field] = (current.get(field) or 0) + stats[field]
+        if "min" in stats:
+            current["min"] = min(current.get("min", stats["min"]), stats["min"])
+        if "max" in stats:
+            current["max"] = max(current.get("max", stats["max"]), stats["max"])
+
+
+def ratio(numerator: float, denominator: float) -> float | None:
+    """A decimal in [0, 1]; None when the denominator is 0 or the counts are inconsistent."""
+    if not denominator or numerator < 0 or numerator > denominator:
+        return None
+    return round(numerator / denominator, 6)
+
+
+class IntervalAggregateStream(GenesysStream):
+    """Base of the streams built from `POST /api/v2/analytics/<kind>/aggregates/query`."""
+
+    replication_key = "intervalStart"
+    is_sorted = True  # the bookmark moves per window, see _complete_window
+    aggregates_path: str = ""
+    metrics: tuple[str, ...] = ()
+    group_by: tuple[str, ...] = ()
+    path = ""
+
+    def query_filter(self) -> dict:
+        raise NotImplementedError
+
+    def build_records(self, buckets: dict[tuple, dict[str, dict]], granularity: str) -> t.Iterable[dict]:
+        """Records of one window from `{(group items, interval): {metric: stats}}`."""
+        raise NotImplementedError
+
+    def before_sync(self) -> None:
+        """Per-run lookups (e.g. names) before the first window."""
+
+    # --- windows and state --------------------------------------------------------------
+    def generate_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        settings = self._tap_ref.resolved
+        state = self.get_context_state(context)
+        bookmark = self.get_starting_replication_key_value(context)
+        to_read = read_range(
+            start_date=settings.start, end_date=settings.end,
+            bookmark=parse_timestamp(bookmark) if bookmark else None,
+            lookback=settings.lookback, analytics_delay=settings.analytics_delay,
+            now=dt.datetime.now(dt.timezone.utc),
+        )
+        if to_read is None:
+            self.logger.info("%s: nothing to read (bookmark %s is at the closed-window edge)", self.name, bookmark)
+            return
+        granularity = self._granularity(to_read, state.get("granularity") if bookmark else None)
+        aligned = granularities.align(to_read, granularity)
+        if aligned is None:
+            self.logger.info("%s: no whole %s bucket in %s yet", self.name, granularity, to_read)
+            return
+        windows = granularities.split(aligned, granularity)
+        self.logger.info("%s: reading %s at granularity %s in %d request(s) (bookmark %s)", self.name, aligned,
+                         granularity, len(windows), bookmark)
+        self.before_sync()
+        plan = self._plan(windows)
+        for window, use_job in plan:
+            buckets = self._read_window(window, granularity, use_job=use_job)
+            yield from self.build_records(buckets, granularity)
+            self._complete_window(window, granularity, context)
+
+    def _granularity(self, to_read: Window, previous: str | None) -> str:
+        setting = self.config.get("granularity", "auto")
+        if setting == "auto" and previous in granularities.MAX_SPAN:
+            self.logger.info("%s: granularity auto keeps %s, the granularity of the bookmarked data", self.name,
+                             previous)
+            return previous
+        chosen = granularities.choose(setting, to_read)
+        if setting == "auto":
+            self.logger.info("%s: granularity auto chose %s for %s (%.1f days)", self.name, chosen, to_read,
+                             (to_read.end - to_read.start) / dt.timedelta(days=1))
+        elif previous and previous != setting:
+            self.logger.warning("%s: granularity changed from %s to %s; re-read buckets get new keys", self.name,
+                                previous, setting)
+        return chosen
+
+    def _complete_window(self, window: Window, granularity: str, context: Context | None) -> None:
+        """Move the bookmark to the end of a window read in full and say so in a STATE message."""
+        state = self.get_context_state(context)
+        previous = state.get("replication_key_value")
+        if previous is None or parse_timestamp(previous) < window.end or state.get("granularity") != granularity:
+            state["replication_key"] = self.replication_key
+            if previous is None or parse_timestamp(previous) < window.end:
+                state["replication_key_value"] = window.end.isoformat()
+            state["granularity"] = granularity
+            self.state_manager.is_flushed = False
+            self._write_state_message()
+
+    def _increment_stream_state(self, latest_record: dict, *, context: Context | None = None) -> None:
+        """Bookmarks move per window (`_complete_window`), never per record."""
+
+    # --- sync query or job ----------------------------------------------------------------
+    def _query_body(self, window: Window, granularity: str) -> dict:
+        return {"interval": window.interval, "granularity": granularity, "groupBy": list(self.group_by),
+                "filter": self.query_filter(), "metrics": list(self.metrics)}
+
+    def _plan(self, windows: list[Window]) -> list[tuple[Window, bool]]:
+        mode = self.config.get("async_jobs", "auto")
+        if mode == "never":
+            return [(w, False) for w in windows]
+        if mode == "always":
+            return [(w, True) for w in windows]
+        available_until = self._data_availability_date()
+        return [(w, available_until is not None and w.end <= available_until) for w in windows]
+
+    def _data_availability_date(self) -> dt.datetime | None:
+        try:
+            return parse_timestamp(self.fetch_json(AVAILABILITY_PATH)["dataAvailabilityDate"])
+        except (GenesysAPIError, KeyError, ValueError) as exc:
+            self.logger.warning("%s: no data availability date (%s); using the sync query", self.name, exc)
+            return None
+
+    def _read_window(self, window: Window, granularity: str, *, use_job: bool) -> dict[tuple, dict[str, dict]]:
+        body = self._query_body(window, granularity)
+        if use_job:
+            try:
+                return self._buckets(self._job_results(body, window))
+            except AggregateJobFailedError as exc:
+                self.logger.warning("%s: %s; reading %s with the sync query instead", self.name, exc, window)
+        results = self.fetch_json(f"{self.aggregates_path}/query", method="POST", body=body).get("results")
+        return self._buckets(results or [])
+
+    def _buckets(self, results: list[dict]) -> dict[tuple, dict[str, dict]]:
+        """`{(group items, interval): {metric: stats}}`; repeated groups (job pages, merged dimensions) add up."""
+        buckets: dict[tuple, dict[str, dict]] = {}
+        for result in results:
+            group = result.get("group") or {}
+            for item in result.get("data") or ():
+                interval = item.get("interval")
+                if interval:
+                    merge_metrics(buckets.setdefault(_key(group, interval), {}), item.get("metrics") or [])
+        return buckets
+
+    def _job_results(self, body: dict, window: Window) -> list[dict]:
+        jobs = f"{self.aggregates_path}/jobs"
+        job_id = self.fetch_json(jobs, method="POST", body={**body, "pageSize": JOB_PAGE_SIZE}).get("jobId")
+        if not job_id:
+            raise AggregateJobFailedError(f"job submission for {window} returned no jobId")
+        read_in_full = False
+        try:
+            self._wait_for_job(f"{jobs}/{job_id}")
+            results, cursor = [], None
+            while True:
+                page = self.fetch_json(f"{jobs}/{job_id}/results", params={"cursor": cursor} if cursor else None)
+                results.extend(page.get("results") or [])
+                cursor = page.get("cursor")
+                if not cursor:
+                    break
+            read_in_full = True
+            return results
+        finally:
+            if not read_in_full:
+                try:
+                    self.fetch_json(f"{jobs}/{job_id}", method="DELETE")
+                except Exception as exc:  # noqa: BLE001 - best effort; the job expires on its own
+                    self.logger.warning("%s: could not cancel job %s (%s)", self.name, job_id, exc)
+
+    def _wait_for_job(self, job_path: str) -> None:
+        timeout = self.config.get("async_job_timeout_seconds", 1800)
+        deadline = time.monotonic() + timeout
+        delay = 0.5
+        while True:
+            time.sleep(delay)
+            status = self.fetch_json(job_path)
+            state = status.get("state")
+            if state == "FULFILLED":
+                return
+            if state in FAILED_JOB_STATES:
+                raise AggregateJobFailedError(f"job {job_path} ended {state}: {status.get('errorMessage') or ''}")
+            if time.monotonic() + delay > deadline:
+                raise AggregateJobFailedError(f"job {job_path} still {state} after {timeout} s")
+            delay = min(delay * 2, 15.0)
+
+
+def _interval_fields(interval: str, granularity: str) -> dict:
+    start, end = interval.split("/")
+    return {"intervalStart": parse_timestamp(start).isoformat(), "intervalEnd": parse_timestamp(end).isoformat(),
+            "granularity": granularity}
+
+
+def _count(stats: dict[str, dict], metric: str) -> int:
+    return int((stats.get(metric) or {}).get("count") or 0)
+
+
+def _seconds(stats: dict[str, dict], metric: str) -> tuple[float, float | None]:
+    """(sum, average) of a `t*` metric in seconds; the average is None without observations."""
+    s = stats.get(metric) or {}
+    total, count = (s.get("sum") or 0) / 1000, s.get("count") or 0
+    return round(total, 3), (round(total / count, 3) if count else None)
+
+
+class ExecutionStatsStream(IntervalAggregateStream):
+    """Per campaign and bucket: calls placed/attempted/connected/abandoned, rates, talk/hold/wrap-up time."""
+
+    name = "execution_stats"
+    primary_keys = ("campaignId", "intervalStart", "intervalEnd")
+    aggregates_path = "/api/v2/analytics/conversations/aggregates"
+    metrics = ("nOutbound", "nOutboundAttempted", "nOutboundConnected", "nOutboundAbandoned",
+               "tTalk", "tHeld", "tAcw", "tHandle")
+    group_by = ("outboundCampaignId",)
+
+    def query_filter(self) -> dict:
+        voice = {"type": "dimension", "dimension": "mediaType", "operator": "matches", "value": "voice"}
+        campaign_ids = self.config.get("campaign_ids")
+        if not campaign_ids:
+            return {"type": "and", "predicates": [voice, {"type": "dimension", "dimension": "outboundCampaignId",
+                                                          "operator": "exists"}]}
+        return {"type": "and", "predicates": [voice], "clauses": [{"type": "or", "predicates": [
+            {"type": "dimension", "dimension": "outboundCampaignId", "operator": "matches", "value": campaign_id}
+            for campaign_id in campaign_ids]}]}
+
+    def build_records(self, buckets: dict[tuple, dict[str, dict]], granularity: str) -> t.Iterable[dict]:
+        rows = []
+        for (group, interval), stats in buckets.items():
+            campaign_id = dict(group).get("outboundCampaignId")
+            if campaign_id:
+                rows.append(execution_record(campaign_id, interval, granularity, stats))
+        return sorted(rows, key=lambda r: (r["intervalStart"], r["campaignId"]))
+
+
+def execution_record(campaign_id: str, interval: str, granularity: str, stats: dict[str, dict]) -> dict:
+    """One execution_stats record from a bucket's `{metric: stats}`."""
+    placed, attempted = _count(stats, "nOutbound"), _count(stats, "nOutboundAttempted")
+    connected, abandoned = _count(stats, "nOutboundConnected"), _count(stats, "nOutboundAbandoned")
+    talk, avg_talk = _seconds(stats, "tTalk")
+    hold, avg_hold = _seconds(stats, "tHeld")
+    acw, avg_acw = _seconds(stats, "tAcw")
+    handle, avg_handle = _seconds(stats, "tHandle")
+    flags = []
+    if attempted > placed and placed:
+        flags.append("ATTEMPTED_EXCEEDS_PLACED")
+    if connected > attempted:
+        flags.append("CONNECTED_EXCEEDS_ATTEMPTED")
+    if abandoned > connected:
+        flags.append("ABANDONED_EXCEEDS_CONNECTED")
+    if avg_handle is not None and avg_handle > AVG_HANDLE_OUTLIER_SECONDS:
+        flags.append("AVG_HANDLE_OUTLIER")
+    return {
+        "campaignId": campaign_id, **_interval_fields(interval, granularity),
+        "callsPlaced": placed, "callsAttempted": attempted, "callsConnected": connected, "callsAbandoned": abandoned,
+        "connectRate": ratio(connected, attempted), "abandonRate": ratio(abandoned, connected),
+        "talkSeconds": talk, "avgTalkSeconds": avg_talk, "holdSeconds": hold, "avgHoldSeconds": avg_hold,
+        "acwSeconds": acw, "avgAcwSeconds": avg_acw, "handleSeconds": handle, "avgHandleSeconds": avg_handle,
+        "validationFlags": flags,
+        "metrics": [{"metric": name, "stats": stats[name]} for name in sorted(stats)],
+    }
+
+
+class FlowOutcomesStream(IntervalAggregateStream):
+    """Long format: one row per flow, outcome, outcome value and bucket."""
+
+    name = "flow_outcomes"
+    primary_keys = ("flowId", "flowOutcomeId", "flowOutcomeValue", "intervalStart", "intervalEnd")
+    aggregates_path = "/api/v2/analytics/flows/aggregates"
+    metrics = ("nFlowOutcome", "nFlowOutcomeFailed", "tFlowOutcome")
+    # flowName is grouped on only to name the flow; groups that differ by name alone are merged.
+    group_by = ("flowId", "flowName", "flowOutcomeId", "flowOutcomeValue")
+    definitions_path = "/api/v2/flows/outcomes"
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:  # noqa: ANN401
+        super().__init__(*args, **kwargs)
+        self._outcome_names: dict[str, str | None] = {}
+        self._warned: set[str] = set()
+
+    def before_sync(self) -> None:
+        self._outcome_names = {o["id"]: o.get("name") for o in self.iter_listing(self.definitions_path)}
+
+    def query_filter(self) -> dict:
+        exists = {"type": "dimension", "dimension": "flowOutcomeId", "operator": "exists"}
+        flow_ids = self.config.get("flow_ids")
+        if not flow_ids:
+            return {"type": "and", "predicates": [exists]}
+        return {"type": "and", "predicates": [exists], "clauses": [{"type": "or", "predicates": [
+            {"type": "dimension", "dimension": "flowId", "operator": "matches", "value": flow_id}
+            for flow_id in flow_ids]}]}
+
+    def build_records(self, buckets: dict[tuple, dict[str, dict]], granularity: str) -> t.Iterable[dict]:
+        merged: dict[tuple, dict] = {}
+        for (group, interval), stats in buckets.items():
+            g = dict(group)
+            if not g.get("flowId") or not g.get("flowOutcomeId"):
+                continue
+            key = (g["flowId"], g["flowOutcomeId"], g.get("flowOutcomeValue"), interval)
+            row = merged.setdefault(key, {"stats": {}, "names": {}})
+            merge_metrics(row["stats"], [{"metric": m, "stats": s} for m, s in stats.items()])
+            name = g.get("flowName")
+            if name:
+                row["names"][name] = row["names"].get(name, 0) + _count(stats, "nFlowOutcome")
+        totals: dict[tuple, int] = {}
+        for (flow_id, _, _, interval), row in merged.items():
+            totals[(flow_id, interval)] = totals.get((flow_id, interval), 0) + _count(row["stats"], "nFlowOutcome")
+        rows = []
+        for (flow_id, outcome_id, value, interval), row in merged.items():
+            stats = row["stats"]
+            count = _count(stats, "nFlowOutcome")
+            total = totals[(flow_id, interval)]
+            _, avg = _seconds(stats, "tFlowOutcome")
+            rows.append({
+                "flowId": flow_id,
+                # the name carried by most outcomes of the bucket (a flow renamed within it has two)
+                "flowName": max(row["names"], key=lambda n: (row["names"][n], n)) if row["names"] else None,
+                "flowOutcomeId": outcome_id, "flowOutcomeName": self._outcome_name(outcome_id),
+                "flowOutcomeValue": value, **_interval_fields(interval, granularity),
+                "count": count, "failedCount": _count(stats, "nFlowOutcomeFailed"), "avgOutcomeSeconds": avg,
+                "percentOfFlowTotal": round(count / total, 6) if total else None,
+            })
+        return sorted(rows, key=lambda r: (r["intervalStart"], r["flowId"], r["flowOutcomeId"],
+                                           r["flowOutcomeValue"] or ""))
+
+    def _outcome_name(self, outcome_id: str) -> str | None:
+        if outcome_id in self._outcome_names:
+            return self._outcome_names[outcome_id]
+        if outcome_id not in self._warned:
+            self._warned.add(outcome_id)
+            self.logger.warning("%s: flow outcome %s is not in %s (deleted?); its rows keep the id with a null "
+                                "name", self.name, outcome_id, self.definitions_path)
+        return None
