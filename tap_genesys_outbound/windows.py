@@ -25,13 +25,14 @@ class Window(t.NamedTuple):
     @property
     def interval(self) -> str:
         """The analytics `interval` string; whole UTC days as the API matches them."""
-        return f"{_iso(self.start)}/{_iso(self.end)}"
+        return f"{iso_z(self.start)}/{iso_z(self.end)}"
 
     def __str__(self) -> str:
         return self.interval
 
 
-def _iso(moment: dt.datetime) -> str:
+def iso_z(moment: dt.datetime) -> str:
+    """UTC ISO-8601 with milliseconds and `Z`, as Genesys writes times."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 

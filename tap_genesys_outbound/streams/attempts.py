@@ -14,17 +14,16 @@ again (re-reading `lookback_window_hours` before the bookmark) loses nothing.
 
 from __future__ import annotations
 
-import datetime as dt
-import time
 import typing as t
 
 from singer_sdk.helpers.types import Context
 
+from tap_genesys_outbound import analytics_jobs as jobs
 from tap_genesys_outbound.attempt_mapping import AttemptMapper
-from tap_genesys_outbound.client import GenesysStream
 from tap_genesys_outbound.errors import GenesysAPIError
 from tap_genesys_outbound.pagination import CursorPaginator, QueryPageNumberPaginator
-from tap_genesys_outbound.windows import Window, parse_timestamp, read_range, split_at_midnights
+from tap_genesys_outbound.streams.windowed import WindowedStream
+from tap_genesys_outbound.windows import Window, parse_timestamp, split_at_midnights
 
 DETAILS = "/api/v2/analytics/conversations/details"
 QUERY_PATH = f"{DETAILS}/query"
@@ -33,20 +32,14 @@ QUERY_PAGE_SIZE = 100  # the documented safe maximum of the sync query
 JOB_PAGE_SIZE = 1000
 MAX_WINDOW_DAYS = 7
 RESULT_CAP_MESSAGE = "Pagination may not exceed"
-FAILED_JOB_STATES = ("FAILED", "CANCELLED", "EXPIRED")
 
 
-class AsyncJobFailedError(Exception):
-    """A details job ended badly or never finished; the window falls back to the sync query."""
-
-
-class AttemptsStream(GenesysStream):
+class AttemptsStream(WindowedStream):
     """Dial attempts from analytics conversation details, incremental on `attemptDate`."""
 
     name = "attempts"
     primary_keys = ("conversationId",)
     replication_key = "attemptDate"
-    is_sorted = True  # no progress markers: the bookmark is set per window, see _complete_window
     records_key = "conversations"
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:  # noqa: ANN401
@@ -96,22 +89,13 @@ class AttemptsStream(GenesysStream):
 
     # --- windows and state --------------------------------------------------------------
     def generate_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
-        settings = self._tap_ref.resolved
-        bookmark = self.get_starting_replication_key_value(context)
-        to_read = read_range(
-            start_date=settings.start, end_date=settings.end,
-            bookmark=parse_timestamp(bookmark) if bookmark else None,
-            lookback=settings.lookback, analytics_delay=settings.analytics_delay,
-            now=dt.datetime.now(dt.timezone.utc),
-        )
+        to_read = self.range_to_read(context)
         if to_read is None:
-            self.logger.info("attempts: nothing to read (bookmark %s is at the closed-window edge)", bookmark)
             return
-        self.logger.info("attempts: reading %s (bookmark %s)", to_read, bookmark)
         mapper = AttemptMapper(self._tap_ref.wrapup_code_names(self), self.config.get("campaign_ids"))
         for window, use_job in self._plan(to_read):
             yield from self._read_window(window, mapper, use_job=use_job)
-            self._complete_window(window, context)
+            self.complete_window(window, context)
         if self.skipped_without_id:
             self.logger.warning("attempts: skipped %d conversations without a conversationId",
                                 self.skipped_without_id)
@@ -129,7 +113,7 @@ class AttemptsStream(GenesysStream):
         mode = self.config.get("async_jobs", "auto")
         if mode == "never":
             return windows(to_read, False)
-        available_until = self._data_availability_date()
+        available_until = jobs.data_availability_date(self)
         if mode == "always":
             if available_until is not None and available_until < to_read.end:
                 self.logger.info("attempts: async_jobs=always reads up to the data availability date %s; "
@@ -142,28 +126,6 @@ class AttemptsStream(GenesysStream):
         plan = windows(Window(to_read.start, split), True)
         return plan + (windows(Window(split, to_read.end), False) if split < to_read.end else [])
 
-    def _data_availability_date(self) -> dt.datetime | None:
-        try:
-            body = self.fetch_json(f"{JOBS_PATH}/availability")
-            return parse_timestamp(body["dataAvailabilityDate"])
-        except (GenesysAPIError, KeyError, ValueError) as exc:
-            self.logger.warning("attempts: no data availability date (%s); using the sync query", exc)
-            return None
-
-    def _complete_window(self, window: Window, context: Context | None) -> None:
-        """Move the bookmark to the end of a window read in full and say so in a STATE message."""
-        state = self.get_context_state(context)
-        previous = state.get("replication_key_value")
-        if previous is None or parse_timestamp(previous) < window.end:
-            state["replication_key"] = self.replication_key
-            state["replication_key_value"] = window.end.isoformat()
-            self.state_manager.is_flushed = False
-            self._write_state_message()
-
-    def _increment_stream_state(self, latest_record: dict, *, context: Context | None = None) -> None:
-        """Bookmarks move per window (`_complete_window`), never per record: a record's
-        `attemptDate` says nothing about the records of its window not read yet."""
-
     # --- reading one window ---------------------------------------------------------------
     def _read_window(self, window: Window, mapper: AttemptMapper, *, use_job: bool) -> t.Iterator[dict]:
         seen: set[str] = set()  # conversation ids emitted for this window: no double emits
@@ -171,7 +133,7 @@ class AttemptsStream(GenesysStream):
             try:
                 yield from self._read_with_job(window, mapper, seen)
                 return
-            except AsyncJobFailedError as exc:
+            except jobs.AnalyticsJobFailedError as exc:
                 self.logger.warning("attempts: %s; reading %s with the sync query instead", exc, window)
         yield from self._read_with_query(window, mapper, seen)
 
@@ -188,7 +150,11 @@ class AttemptsStream(GenesysStream):
                     yield from self._read_with_query(piece, mapper, seen)
             elif self.config.get("async_jobs", "auto") != "never":
                 self.logger.info("attempts: one day over 100,000 conversations (%s); using a details job", window)
-                yield from self._read_with_job(window, mapper, seen)
+                try:
+                    yield from self._read_with_job(window, mapper, seen)
+                except jobs.AnalyticsJobFailedError as exc:
+                    raise GenesysAPIError(f"attempts: {window} is over the sync query's result cap and its "
+                                          f"details job failed: {exc}") from None
             else:
                 raise GenesysAPIError(
                     f"attempts: {window} holds over 100,000 conversations in one UTC day, more than the sync "
@@ -213,39 +179,14 @@ class AttemptsStream(GenesysStream):
             yield record
 
     def _read_with_job(self, window: Window, mapper: AttemptMapper, seen: set[str]) -> t.Iterator[dict]:
-        body = {**self._query_body(window), "startOfDayIntervalMatching": True}
-        job_id = self.fetch_json(JOBS_PATH, method="POST", body=body).get("jobId")
-        if not job_id:
-            raise AsyncJobFailedError(f"job submission for {window} returned no jobId")
+        job_id = jobs.submit_job(self, JOBS_PATH, {**self._query_body(window), "startOfDayIntervalMatching": True})
         read_in_full = False
         try:
-            self._wait_for_job(job_id)
+            jobs.wait_for_job(self, f"{JOBS_PATH}/{job_id}")
             self._job_id = job_id
             yield from self._read_pages(window, mapper, seen)
             read_in_full = True
         finally:
             self._job_id = None
             if not read_in_full:
-                self._cancel_job(job_id)
-
-    def _wait_for_job(self, job_id: str) -> None:
-        timeout = self.config.get("async_job_timeout_seconds", 1800)
-        deadline = time.monotonic() + timeout
-        delay = 0.5
-        while True:
-            time.sleep(delay)
-            status = self.fetch_json(f"{JOBS_PATH}/{job_id}")
-            state = status.get("state")
-            if state == "FULFILLED":
-                return
-            if state in FAILED_JOB_STATES:
-                raise AsyncJobFailedError(f"details job {job_id} ended {state}: {status.get('errorMessage') or ''}")
-            if time.monotonic() + delay > deadline:
-                raise AsyncJobFailedError(f"details job {job_id} still {state} after {timeout} s")
-            delay = min(delay * 2, 15.0)
-
-    def _cancel_job(self, job_id: str) -> None:
-        try:
-            self.fetch_json(f"{JOBS_PATH}/{job_id}", method="DELETE")
-        except Exception as exc:  # noqa: BLE001 - best effort; the job expires on its own
-            self.logger.warning("attempts: could not cancel details job %s (%s)", job_id, exc)
+                jobs.cancel_job(self, f"{JOBS_PATH}/{job_id}")

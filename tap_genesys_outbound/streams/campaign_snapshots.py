@@ -26,7 +26,8 @@ from singer_sdk.helpers.types import Context
 from tap_genesys_outbound.client import GenesysStream
 from tap_genesys_outbound.errors import GenesysAPIError
 from tap_genesys_outbound.streams.interval_stats import ratio
-from tap_genesys_outbound.windows import Window, parse_timestamp, read_range, split_at_midnights
+from tap_genesys_outbound.streams.windowed import WindowedStream
+from tap_genesys_outbound.windows import Window, iso_z, parse_timestamp, split_at_midnights
 
 CAMPAIGNS_PATH = "/api/v2/outbound/campaigns"
 PERFORMANCE_PATH = f"{CAMPAIGNS_PATH}/performance/query"
@@ -135,29 +136,18 @@ def snapshot_record(campaign_id: str, name: str | None, snapshot_at: str, perfor
     }
 
 
-class CampaignStatusHistoryStream(CampaignScopedStream):
+class CampaignStatusHistoryStream(CampaignScopedStream, WindowedStream):
     """Status and health intervals per campaign, incremental on `dateStart` with lookback."""
 
     name = "campaign_status_history"
     primary_keys = ("campaignId", "kind", "state", "dateStart")
     replication_key = "dateStart"
-    is_sorted = True  # the bookmark moves per window, see _complete_window
 
     def generate_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
-        settings = self._tap_ref.resolved
-        bookmark = self.get_starting_replication_key_value(context)
-        to_read = read_range(
-            start_date=settings.start, end_date=settings.end,
-            bookmark=parse_timestamp(bookmark) if bookmark else None,
-            lookback=settings.lookback, analytics_delay=settings.analytics_delay,
-            now=dt.datetime.now(dt.timezone.utc),
-        )
+        to_read = self.range_to_read(context)
         if to_read is None:
-            self.logger.info("%s: nothing to read (bookmark %s)", self.name, bookmark)
             return
         campaigns = self.campaigns()
-        self.logger.info("%s: reading %s for %d campaigns (bookmark %s)", self.name, to_read, len(campaigns),
-                         bookmark)
         seen: set[tuple] = set()  # an interval spanning two windows is emitted once per run
         for window in split_at_midnights(to_read, DIAGNOSTICS_WINDOW_DAYS):
             for campaign in campaigns:
@@ -166,12 +156,12 @@ class CampaignStatusHistoryStream(CampaignScopedStream):
                     if key not in seen:
                         seen.add(key)
                         yield record
-            self._complete_window(window, context)
+            self.complete_window(window, context)
 
     def _read(self, campaign_id: str, window: Window) -> t.Iterator[dict]:
         try:
             summary = self.fetch_json(f"{DIAGNOSTICS_PATH}/{campaign_id}/summary",
-                                      params={"start": _iso(window.start), "end": _iso(window.end)})
+                                      params={"start": iso_z(window.start), "end": iso_z(window.end)})
         except GenesysAPIError as exc:
             if " 404 " not in str(exc):
                 raise
@@ -182,21 +172,7 @@ class CampaignStatusHistoryStream(CampaignScopedStream):
                 if item.get("state") and item.get("dateStart"):
                     yield status_record(campaign_id, kind, item)
 
-    def _complete_window(self, window: Window, context: Context | None) -> None:
-        state = self.get_context_state(context)
-        previous = state.get("replication_key_value")
-        if previous is None or parse_timestamp(previous) < window.end:
-            state["replication_key"] = self.replication_key
-            state["replication_key_value"] = window.end.isoformat()
-            self.state_manager.is_flushed = False
-            self._write_state_message()
 
-    def _increment_stream_state(self, latest_record: dict, *, context: Context | None = None) -> None:
-        """Bookmarks move per window (`_complete_window`), never per record."""
-
-
-def _iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 def status_record(campaign_id: str, kind: str, item: dict) -> dict:

@@ -16,25 +16,18 @@ daily to hourly buckets when a later run reads only the lookback: re-read bucket
 from __future__ import annotations
 
 import datetime as dt
-import time
 import typing as t
 
 from singer_sdk.helpers.types import Context
 
+from tap_genesys_outbound import analytics_jobs as jobs
 from tap_genesys_outbound import granularity as granularities
-from tap_genesys_outbound.client import GenesysStream
-from tap_genesys_outbound.errors import GenesysAPIError
-from tap_genesys_outbound.windows import Window, parse_timestamp, read_range
+from tap_genesys_outbound.streams.windowed import WindowedStream
+from tap_genesys_outbound.windows import Window, parse_timestamp
 
-AVAILABILITY_PATH = "/api/v2/analytics/conversations/details/jobs/availability"
 JOB_PAGE_SIZE = 1000
-FAILED_JOB_STATES = ("FAILED", "CANCELLED", "EXPIRED")
 #: An average handle time above this (seconds) is flagged: 30 minutes per call is implausible for outbound.
 AVG_HANDLE_OUTLIER_SECONDS = 1800
-
-
-class AggregateJobFailedError(Exception):
-    """An aggregates job ended badly or never finished; the window falls back to the sync query."""
 
 
 def _key(group: dict, interval: str) -> tuple:
@@ -67,11 +60,10 @@ def ratio(numerator: float, denominator: float) -> float | None:
     return round(numerator / denominator, 6)
 
 
-class IntervalAggregateStream(GenesysStream):
+class IntervalAggregateStream(WindowedStream):
     """Base of the streams built from `POST /api/v2/analytics/<kind>/aggregates/query`."""
 
     replication_key = "intervalStart"
-    is_sorted = True  # the bookmark moves per window, see _complete_window
     aggregates_path: str = ""
     metrics: tuple[str, ...] = ()
     group_by: tuple[str, ...] = ()
@@ -89,17 +81,10 @@ class IntervalAggregateStream(GenesysStream):
 
     # --- windows and state --------------------------------------------------------------
     def generate_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
-        settings = self._tap_ref.resolved
         state = self.get_context_state(context)
         bookmark = self.get_starting_replication_key_value(context)
-        to_read = read_range(
-            start_date=settings.start, end_date=settings.end,
-            bookmark=parse_timestamp(bookmark) if bookmark else None,
-            lookback=settings.lookback, analytics_delay=settings.analytics_delay,
-            now=dt.datetime.now(dt.timezone.utc),
-        )
+        to_read = self.range_to_read(context)
         if to_read is None:
-            self.logger.info("%s: nothing to read (bookmark %s is at the closed-window edge)", self.name, bookmark)
             return
         granularity = self._granularity(to_read, state.get("granularity") if bookmark else None)
         aligned = granularities.align(to_read, granularity)
@@ -114,7 +99,7 @@ class IntervalAggregateStream(GenesysStream):
         for window, use_job in plan:
             buckets = self._read_window(window, granularity, use_job=use_job)
             yield from self.build_records(buckets, granularity)
-            self._complete_window(window, granularity, context)
+            self.complete_window(window, context, granularity=granularity)
 
     def _granularity(self, to_read: Window, previous: str | None) -> str:
         setting = self.config.get("granularity", "auto")
@@ -131,21 +116,6 @@ class IntervalAggregateStream(GenesysStream):
                                 previous, setting)
         return chosen
 
-    def _complete_window(self, window: Window, granularity: str, context: Context | None) -> None:
-        """Move the bookmark to the end of a window read in full and say so in a STATE message."""
-        state = self.get_context_state(context)
-        previous = state.get("replication_key_value")
-        if previous is None or parse_timestamp(previous) < window.end or state.get("granularity") != granularity:
-            state["replication_key"] = self.replication_key
-            if previous is None or parse_timestamp(previous) < window.end:
-                state["replication_key_value"] = window.end.isoformat()
-            state["granularity"] = granularity
-            self.state_manager.is_flushed = False
-            self._write_state_message()
-
-    def _increment_stream_state(self, latest_record: dict, *, context: Context | None = None) -> None:
-        """Bookmarks move per window (`_complete_window`), never per record."""
-
     # --- sync query or job ----------------------------------------------------------------
     def _query_body(self, window: Window, granularity: str) -> dict:
         return {"interval": window.interval, "granularity": granularity, "groupBy": list(self.group_by),
@@ -157,22 +127,15 @@ class IntervalAggregateStream(GenesysStream):
             return [(w, False) for w in windows]
         if mode == "always":
             return [(w, True) for w in windows]
-        available_until = self._data_availability_date()
+        available_until = jobs.data_availability_date(self)
         return [(w, available_until is not None and w.end <= available_until) for w in windows]
-
-    def _data_availability_date(self) -> dt.datetime | None:
-        try:
-            return parse_timestamp(self.fetch_json(AVAILABILITY_PATH)["dataAvailabilityDate"])
-        except (GenesysAPIError, KeyError, ValueError) as exc:
-            self.logger.warning("%s: no data availability date (%s); using the sync query", self.name, exc)
-            return None
 
     def _read_window(self, window: Window, granularity: str, *, use_job: bool) -> dict[tuple, dict[str, dict]]:
         body = self._query_body(window, granularity)
         if use_job:
             try:
                 return self._buckets(self._job_results(body, window))
-            except AggregateJobFailedError as exc:
+            except jobs.AnalyticsJobFailedError as exc:
                 self.logger.warning("%s: %s; reading %s with the sync query instead", self.name, exc, window)
         results = self.fetch_json(f"{self.aggregates_path}/query", method="POST", body=body).get("results")
         return self._buckets(results or [])
@@ -189,16 +152,14 @@ class IntervalAggregateStream(GenesysStream):
         return buckets
 
     def _job_results(self, body: dict, window: Window) -> list[dict]:
-        jobs = f"{self.aggregates_path}/jobs"
-        job_id = self.fetch_json(jobs, method="POST", body={**body, "pageSize": JOB_PAGE_SIZE}).get("jobId")
-        if not job_id:
-            raise AggregateJobFailedError(f"job submission for {window} returned no jobId")
+        jobs_path = f"{self.aggregates_path}/jobs"
+        job_id = jobs.submit_job(self, jobs_path, {**body, "pageSize": JOB_PAGE_SIZE})
         read_in_full = False
         try:
-            self._wait_for_job(f"{jobs}/{job_id}")
+            jobs.wait_for_job(self, f"{jobs_path}/{job_id}")
             results, cursor = [], None
             while True:
-                page = self.fetch_json(f"{jobs}/{job_id}/results", params={"cursor": cursor} if cursor else None)
+                page = self.fetch_json(f"{jobs_path}/{job_id}/results", params={"cursor": cursor} if cursor else None)
                 results.extend(page.get("results") or [])
                 cursor = page.get("cursor")
                 if not cursor:
@@ -207,26 +168,7 @@ class IntervalAggregateStream(GenesysStream):
             return results
         finally:
             if not read_in_full:
-                try:
-                    self.fetch_json(f"{jobs}/{job_id}", method="DELETE")
-                except Exception as exc:  # noqa: BLE001 - best effort; the job expires on its own
-                    self.logger.warning("%s: could not cancel job %s (%s)", self.name, job_id, exc)
-
-    def _wait_for_job(self, job_path: str) -> None:
-        timeout = self.config.get("async_job_timeout_seconds", 1800)
-        deadline = time.monotonic() + timeout
-        delay = 0.5
-        while True:
-            time.sleep(delay)
-            status = self.fetch_json(job_path)
-            state = status.get("state")
-            if state == "FULFILLED":
-                return
-            if state in FAILED_JOB_STATES:
-                raise AggregateJobFailedError(f"job {job_path} ended {state}: {status.get('errorMessage') or ''}")
-            if time.monotonic() + delay > deadline:
-                raise AggregateJobFailedError(f"job {job_path} still {state} after {timeout} s")
-            delay = min(delay * 2, 15.0)
+                jobs.cancel_job(self, f"{jobs_path}/{job_id}")
 
 
 def _interval_fields(interval: str, granularity: str) -> dict:
