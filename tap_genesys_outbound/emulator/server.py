@@ -261,8 +261,8 @@ class Api:
         ("POST", CONV_AGG + r"/query", "conv_aggregate"),
         ("POST", FLOW_AGG + r"/query", "flow_aggregate"),
         ("POST", r"(?P<kind>/api/v2/analytics/(?:conversations|flows)/aggregates)/jobs", "agg_job_submit"),
-        ("GET", r"/api/v2/analytics/(?:conversations|flows)/aggregates/jobs/(?P<id>[^/]+)", "agg_job_status"),
-        ("DELETE", r"/api/v2/analytics/(?:conversations|flows)/aggregates/jobs/(?P<id>[^/]+)", "agg_job_cancel"),
+        ("GET", r"/api/v2/analytics/(?:conversations|flows)/aggregates/jobs/(?P<id>[^/]+)", "job_status"),
+        ("DELETE", r"/api/v2/analytics/(?:conversations|flows)/aggregates/jobs/(?P<id>[^/]+)", "job_cancel"),
         ("GET", r"/api/v2/analytics/(?:conversations|flows)/aggregates/jobs/(?P<id>[^/]+)/results",
          "agg_job_results"),
         ("POST", CAMPAIGNS + r"/performance/query", "performance"),
@@ -486,6 +486,7 @@ class Api:
         return job
 
     def _job_status(self, id, **_):
+        """Details and aggregate jobs share one lifecycle; only how results are computed differs."""
         job = self._job(id)
         with self._lock:
             if job.state not in ("FULFILLED", "FAILED", "CANCELLED", "EXPIRED"):
@@ -496,8 +497,11 @@ class Api:
                 else:
                     job.state, job.completed = job.final, _now_ms()
         if job.state == "FULFILLED" and job.results is None:
-            hits = self._search(job.query, overlap=not job.start_of_day, before=self._availability_ms())
-            job.results = hits[: job.limit] if job.limit else hits
+            if getattr(job, "aggregate", None) is not None:
+                job.results = self._run_aggregate(*job.aggregate)["results"]
+            else:
+                hits = self._search(job.query, overlap=not job.start_of_day, before=self._availability_ms())
+                job.results = hits[: job.limit] if job.limit else hits
         out = {"state": job.state, "submissionDate": iso(job.submitted)}
         if job.state == "FAILED":
             out["errorMessage"] = "The analytics job failed: internal error while processing the query"
@@ -560,34 +564,6 @@ class Api:
         with self._lock:
             self._jobs[job.id] = job
         return Response(202, {"jobId": job.id})
-
-    def _agg_job_status(self, id, **_):
-        job = self._job(id)
-        if getattr(job, "aggregate", None) is None:
-            raise ApiError(404, f"Job {id} not found", "not.found")
-        with self._lock:
-            if job.state not in ("FULFILLED", "FAILED", "CANCELLED", "EXPIRED"):
-                job.polls += 1
-                need = max(1, self.config.job_polls_to_fulfill)
-                if job.final == "PENDING_FOREVER" or job.polls < need:
-                    job.state = "PENDING" if job.polls >= need - 1 else "QUEUED"
-                else:
-                    job.state, job.completed = job.final, _now_ms()
-        if job.state == "FULFILLED" and job.results is None:
-            job.results = self._run_aggregate(*job.aggregate)["results"]
-        out = {"state": job.state, "submissionDate": iso(job.submitted)}
-        if job.state == "FAILED":
-            out["errorMessage"] = "The analytics job failed: internal error while processing the query"
-        if job.completed:
-            out["completionDate"] = iso(job.completed)
-        out["expirationDate"] = iso(job.submitted + (-HOUR_MS if job.state == "EXPIRED" else 2 * DAY_MS))
-        return out
-
-    def _agg_job_cancel(self, id, **_):
-        job = self._job(id)
-        with self._lock:
-            job.state, job.results = "CANCELLED", None
-        return Response(204)
 
     def _agg_job_results(self, id, query, **_):
         """Pages of `results` groups; the job's pageSize (default 100) unless the request gives one."""
