@@ -69,3 +69,15 @@ def test_multi_page_listing_reads_every_page(tmp_path) -> None:
         assert len(run.records("campaigns")) == 230
         assert len({r["id"] for r in run.records("campaigns")}) == 230
         assert emu.request_count("/api/v2/outbound/campaigns") == 3  # pageSize 100: pages 1, 2, 3
+
+
+def test_an_empty_page_mid_listing_does_not_end_the_listing(tmp_path) -> None:
+    with Emulator(EmulatorConfig(campaigns=230, attempts=50)) as emu:
+        campaigns = emu.dataset.campaigns
+        # page 1 comes back empty although its envelope says pageCount 3
+        emu.faults.empty_page(count=1, path="/api/v2/outbound/campaigns")
+        run = run_tap(tmp_path, tap_config(emu), streams=["campaigns"])
+        assert run.returncode == 0, run.stderr
+        assert emu.request_count("/api/v2/outbound/campaigns") == 3
+        got = [r["id"] for r in run.records("campaigns")]
+        assert got == [c["id"] for c in campaigns[100:]], "the SDK would stop at the empty page; pages 2 and 3 must still be read"

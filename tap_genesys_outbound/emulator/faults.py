@@ -29,7 +29,7 @@ class _Rule:
 
 class Faults:
     KINDS = ("rate_limit", "enforce_rate_limit", "server_errors", "drop_connections", "slow",
-             "token_ttl", "job_outcome", "forbidden", "malformed")
+             "token_ttl", "job_outcome", "forbidden", "malformed", "empty_page")
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -64,6 +64,11 @@ class Faults:
         if kind not in MALFORMED_KINDS:
             raise ValueError(f"malformed kind must be one of {MALFORMED_KINDS}")
         self._add("malformed", path, count, kind=kind)
+
+    def empty_page(self, count: int = 1, path: str | None = None) -> None:
+        """The next `count` matching listing pages come back with `entities: []` but the envelope
+        intact (pageCount/nextUri still say more), as a page whose items a filter removed would."""
+        self._add("empty_page", path, count)
 
     def job_outcome(self, state: str = "FAILED", count: int = 1) -> None:
         """The next `count` submitted analytics jobs end in `state` instead of FULFILLED."""

@@ -403,7 +403,8 @@ class Api:
 
         def uri(n: int) -> str:
             return f"{path}?{urlencode(base + [('pageSize', size), ('pageNumber', n)])}"
-        return {"entities": items[(number - 1) * size: number * size], "pageSize": size,
+        page = [] if self.faults.take("empty_page", path) is not None else items[(number - 1) * size: number * size]
+        return {"entities": page, "pageSize": size,
                 "pageNumber": number, "total": total, "pageCount": count, "firstUri": uri(1),
                 "previousUri": uri(number - 1) if number > 1 else None,
                 "nextUri": uri(number + 1) if number < count else None,
