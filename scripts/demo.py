@@ -34,6 +34,8 @@ def expected_counts(config: EmulatorConfig) -> dict[str, int]:
         "dispositions": len(listed | set(data.wrapup_mapping["mapping"])),
         "call_analysis_response_sets": len(data.response_sets),
         "attempts": len(data.attempts_in(START, END)),
+        "campaign_stats": len(data.campaigns),  # one snapshot per campaign per run
+        "flow_outcome_definitions": len(data.flow_outcomes),
     }
 
 
@@ -50,17 +52,28 @@ def start_emulator(config: EmulatorConfig) -> tuple[subprocess.Popen, str]:
     return process, line.rsplit(" ", 1)[-1]
 
 
-def table_counts() -> dict[str, int]:
-    """Row counts per table, read with the duckdb of target-duckdb's own venv (the pinned one)."""
+#: execution_stats and attempts per campaign and UTC day: (campaign-days, campaign-days that agree).
+RECONCILIATION_SQL = """
+with a as (select campaignid, cast(attemptdate as date) as day, count(*) as n from genesys.attempts group by all),
+     e as (select campaignid, cast(intervalstart as date) as day, sum(callsplaced) as n
+           from genesys.execution_stats group by all)
+select count(*), count(*) filter (where a.n = e.n) from a full join e using (campaignid, day)
+"""
+
+
+def duckdb_query(sql: str) -> list:
+    """Run SQL with the duckdb of target-duckdb's own venv (the pinned one)."""
     python = ROOT / ".meltano" / "loaders" / "target-duckdb" / "venv" / "bin" / "python"
-    query = (
-        "import duckdb, json, sys; c = duckdb.connect(sys.argv[1], read_only=True); "
-        "tables = [r[0] for r in c.execute(\"select table_name from information_schema.tables "
-        "where table_schema = 'genesys'\").fetchall()]; "
-        "print(json.dumps({t: c.execute(f'select count(*) from genesys.{t}').fetchone()[0] for t in tables}))"
-    )
-    out = subprocess.run([str(python), "-c", query, str(WAREHOUSE)], capture_output=True, text=True, check=True)
+    script = ("import duckdb, json, sys; "
+              "print(json.dumps(duckdb.connect(sys.argv[1], read_only=True).execute(sys.argv[2]).fetchall()))")
+    out = subprocess.run([str(python), "-c", script, str(WAREHOUSE), sql], capture_output=True, text=True, check=True)
     return json.loads(out.stdout)
+
+
+def table_counts() -> dict[str, int]:
+    tables = [row[0] for row in duckdb_query(
+        "select table_name from information_schema.tables where table_schema = 'genesys' order by 1")]
+    return {table: duckdb_query(f"select count(*) from genesys.{table}")[0][0] for table in tables}
 
 
 def main() -> int:
@@ -86,13 +99,17 @@ def main() -> int:
     loaded = table_counts()
     print(f"\n{'table':32} {'rows in DuckDB':>15} {'emulator holds':>15}")
     ok = True
-    for stream, count in expected.items():
-        rows = loaded.get(stream, 0)
-        ok &= rows == count
-        print(f"{stream:32} {rows:>15,} {count:>15,}  {'ok' if rows == count else 'MISMATCH'}")
-    print(f"\nwarehouse: {WAREHOUSE.relative_to(ROOT)}")
+    for table, rows in loaded.items():
+        count = expected.get(table)
+        ok &= count is None or rows == count
+        verdict = "" if count is None else ("ok" if rows == count else "MISMATCH")
+        print(f"{table:32} {rows:>15,} {'' if count is None else f'{count:,}':>15}  {verdict}")
+    ok &= set(expected) <= set(loaded)
+    days, agreeing = duckdb_query(RECONCILIATION_SQL)[0]
+    ok &= days == agreeing
+    print(f"\nexecution_stats.callsPlaced = attempts rows for {agreeing} of {days} campaign-days")
+    print(f"warehouse: {WAREHOUSE.relative_to(ROOT)}")
     return 0 if ok else 1
-
 
 if __name__ == "__main__":
     sys.exit(main())

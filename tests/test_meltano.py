@@ -64,6 +64,12 @@ def test_meltano_run_loads_exactly_the_emulator_data_once(tmp_path, meltano_env)
                           "dispositions": len({c["id"] for c in data.wrapup_codes} | set(data.wrapup_mapping["mapping"])),
                           "call_analysis_response_sets": len(data.response_sets)}
 
+        # issue 4's reconciliation, in SQL on the warehouse: execution_stats agrees with attempts per campaign and day
+        sys.path.insert(0, str(ROOT / "scripts"))
+        from demo import RECONCILIATION_SQL
+        campaign_days, agreeing = query(warehouse, RECONCILIATION_SQL)[0]
+        assert campaign_days > 30 and agreeing == campaign_days
+
         emu.reset_log()
         second = meltano_run(meltano_env, emu, warehouse)  # incremental, from the state Meltano kept
         assert second.returncode == 0, second.stderr[-3000:]
