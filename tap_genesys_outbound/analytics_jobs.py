@@ -62,7 +62,13 @@ def cancel_job(stream: GenesysStream, job_path: str) -> None:
 
 
 def data_availability_date(stream: GenesysStream) -> dt.datetime | None:
-    """Data before this date is in the jobs' data lake; None (logged) when the API will not say."""
+    """Data before this date is in the jobs' data lake; None (logged) when the API will not say.
+
+    Read once per run, shared by every stream (`tap.lookup`)."""
+    return stream._tap_ref.lookup("data_availability_date", lambda: _fetch_availability(stream))  # noqa: SLF001
+
+
+def _fetch_availability(stream: GenesysStream) -> dt.datetime | None:
     try:
         return parse_timestamp(stream.fetch_json(AVAILABILITY_PATH)["dataAvailabilityDate"])
     except (GenesysAPIError, KeyError, ValueError, TypeError) as exc:

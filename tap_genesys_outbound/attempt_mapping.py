@@ -395,3 +395,56 @@ def _durations(scan: _Scan) -> dict[str, float | None]:
                      if out[f] is not None]
             out[field] = sum(parts) if parts else None
     return out
+
+
+def malformed_reason(conversation: Mapping) -> str | None:
+    """Why a conversation cannot be mapped (a field of an unexpected JSON type), or None.
+
+    Checks what :meth:`AttemptMapper.to_record` relies on: string ids, ISO-8601
+    start/end, and participants/sessions/segments as lists of objects.  The
+    stream skips such a record with a warning naming it (README "Reliability").
+    """
+    def kind(value: object) -> str:
+        return "null" if value is None else {"str": "string", "dict": "object", "list": "list", "bool": "boolean",
+                                             "int": "number", "float": "number"}.get(type(value).__name__, "value")
+
+    conversation_id = conversation.get("conversationId")
+    if not isinstance(conversation_id, str):
+        return f"conversationId is a JSON {kind(conversation_id)}, not a string"
+    for key in ("conversationStart", "conversationEnd"):
+        value = conversation.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, str) or _parse(value) is None:
+            shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+            return f"{key} is {shown}, not an ISO-8601 timestamp"
+    for path, items in _nested_lists(conversation):
+        if items is None:
+            continue
+        if not isinstance(items, list):
+            return f"{path} is a JSON {kind(items)}, not a list"
+        bad = next((item for item in items if not isinstance(item, dict)), _NOTHING)
+        if bad is not _NOTHING:
+            return f"{path} holds a JSON {kind(bad)} where objects are expected"
+    return None
+
+
+_NOTHING = object()
+
+
+def _nested_lists(conversation: Mapping) -> Iterable[tuple[str, object]]:
+    """(path, value) of participants, then each participant's sessions and each session's segments."""
+    participants = conversation.get("participants")
+    yield "participants", participants
+    if not isinstance(participants, list):
+        return
+    for p in participants:
+        if not isinstance(p, dict):
+            return
+        sessions = p.get("sessions")
+        yield "participants[].sessions", sessions
+        if not isinstance(sessions, list):
+            continue
+        for s in sessions:
+            if isinstance(s, dict):
+                yield "participants[].sessions[].segments", s.get("segments")

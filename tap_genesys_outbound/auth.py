@@ -22,6 +22,8 @@ from tap_genesys_outbound.retry import seconds_before_retry
 #: token that expires in flight.
 REFRESH_MARGIN_SECONDS = 60
 MAX_TOKEN_TRIES = 6
+#: The token request gives up rather than wait past this (long Retry-After answers included).
+MAX_TOKEN_RETRY_SECONDS = 600
 
 
 class GenesysAuthenticator(OAuthAuthenticator):
@@ -67,7 +69,8 @@ class GenesysAuthenticator(OAuthAuthenticator):
                 self._valid_until = 0.0
 
     def update_access_token(self) -> None:
-        """POST grant_type=client_credentials, retrying 429/5xx/connection errors."""
+        """POST grant_type=client_credentials, retrying 429/5xx/connection errors (bounded in tries and time)."""
+        started = time.monotonic()
         for attempt in range(1, MAX_TOKEN_TRIES + 1):
             response = None
             try:
@@ -75,7 +78,7 @@ class GenesysAuthenticator(OAuthAuthenticator):
                 response = self._session.post(
                     self.auth_endpoint, headers=self._oauth_headers, data=self.oauth_request_body, timeout=self._timeout
                 )
-            except (requests.ConnectionError, requests.Timeout) as exc:
+            except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
                 failure = f"could not reach the token endpoint {self.auth_endpoint} ({type(exc).__name__})"
             else:
                 if response.status_code == 200:
@@ -89,9 +92,10 @@ class GenesysAuthenticator(OAuthAuthenticator):
                 failure = f"token endpoint {self.auth_endpoint} answered {response.status_code}"
                 if response.status_code != 429 and response.status_code < 500:
                     raise GenesysAPIError(failure)
-            if attempt == MAX_TOKEN_TRIES:
-                raise GenesysAPIError(f"{failure}; gave up after {attempt} tries")
             wait = seconds_before_retry(response, attempt)
+            elapsed = time.monotonic() - started
+            if attempt == MAX_TOKEN_TRIES or elapsed + wait > MAX_TOKEN_RETRY_SECONDS:
+                raise GenesysAPIError(f"{failure}; gave up after {attempt} tries in {elapsed:.0f} s")
             self.logger.warning("Token request failed: %s; retrying in %.1f s", failure, wait)
             time.sleep(wait)
 

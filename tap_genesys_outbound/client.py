@@ -124,6 +124,11 @@ class GenesysStream(RESTStream[t.Any]):
                 f"{self.name}: {response.request.method} {self.path} answered without '{self.records_key}' "
                 f"(keys: {', '.join(sorted(body)) or 'none'})"
             )
+        if not isinstance(records, list):
+            raise GenesysAPIError(
+                f"{self.name}: {response.request.method} {self.path} answered '{self.records_key}' as a JSON "
+                f"{type(records).__name__}, not a list"
+            )
         yield from records
 
     def _empty_page_allowed(self, body: dict) -> bool:  # noqa: ARG002
@@ -197,6 +202,12 @@ class GenesysStream(RESTStream[t.Any]):
 
     def request_decorator(self, func: t.Callable) -> t.Callable:
         """The SDK's retry decorator with a bounded total time and a one-line give-up error."""
+        tries = [0]  # of the current call of request_or_explain
+
+        def counted(*args: t.Any, **kwargs: t.Any) -> requests.Response:  # noqa: ANN401
+            tries[0] += 1
+            return func(*args, **kwargs)
+
         retrying = backoff.on_exception(
             self.backoff_wait_generator,
             (
@@ -212,17 +223,29 @@ class GenesysStream(RESTStream[t.Any]):
             on_backoff=self.backoff_handler,
             jitter=self.backoff_jitter,
             logger=None,
-        )(func)
+        )(counted)
 
         def request_or_explain(*args: t.Any, **kwargs: t.Any) -> requests.Response:  # noqa: ANN401
+            tries[0] = 0
+            started = time.monotonic()
             try:
                 return retrying(*args, **kwargs)
             except RetriableAPIError as exc:
-                raise GenesysAPIError(f"{exc}; gave up after {MAX_TRIES} tries") from None
-            except requests.exceptions.RequestException as exc:
+                gave_up = f"gave up after {tries[0]} tries in {time.monotonic() - started:.0f} s"
+                raise GenesysAPIError(f"{exc}; {gave_up}") from None
+            except (requests.exceptions.RequestException, ConnectionResetError) as exc:
+                gave_up = f"gave up after {tries[0]} tries in {time.monotonic() - started:.0f} s"
+                if isinstance(exc, requests.exceptions.Timeout) and not isinstance(
+                        exc, requests.exceptions.ConnectTimeout):
+                    url = getattr(args[0], "url", None) if args else None
+                    path = requests.utils.urlparse(url).path if url else self.path
+                    raise GenesysAPIError(
+                        f"{self.name}: {self.url_base} did not answer {path} within request_timeout_seconds="
+                        f"{self.timeout} ({type(exc).__name__}); {gave_up}"
+                    ) from None
                 raise GenesysAPIError(
                     f"{self.name}: could not reach {self.url_base} ({type(exc).__name__}); "
-                    f"gave up after {MAX_TRIES} tries. Check api_url/region and the network."
+                    f"{gave_up}. Check api_url/region and the network."
                 ) from None
 
         return request_or_explain

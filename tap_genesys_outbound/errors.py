@@ -22,6 +22,16 @@ class ConfigError(UserFacingError):
         super().__init__(f"Invalid setting '{setting}': expected {expected}")
 
 
+class StateError(UserFacingError):
+    """The `--state` file cannot be used: not JSON, not a Singer state, or a bookmark that is no timestamp."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(
+            f"Unusable state: {problem}. Fix or delete the state (or only that stream's bookmark) to re-read "
+            "from start_date; nothing was read"
+        )
+
+
 class GenesysAPIError(UserFacingError, FatalAPIError):
     """The API refused a request for good (4xx) or kept failing past the retry budget."""
 

@@ -16,10 +16,14 @@ from __future__ import annotations
 
 import typing as t
 
+import msgspec
 import requests
 from singer_sdk.pagination import BaseAPIPaginator, PageNumberPaginator
 
 from tap_genesys_outbound.errors import GenesysAPIError
+
+
+_decode_json = msgspec.json.Decoder().decode  # several times faster than requests' json on large pages
 
 
 def response_json(response: requests.Response) -> dict:
@@ -27,8 +31,8 @@ def response_json(response: requests.Response) -> dict:
     cached = getattr(response, "_genesys_body", None)
     if cached is None:
         try:
-            cached = response.json()
-        except ValueError:
+            cached = _decode_json(response.content)
+        except (ValueError, msgspec.DecodeError):
             path = requests.utils.urlparse(response.url).path
             raise GenesysAPIError(
                 f"{response.request.method if response.request else 'GET'} {path} answered {response.status_code} "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 import sys
 import typing as t
 from functools import cached_property
@@ -9,10 +11,11 @@ from functools import cached_property
 import jsonschema
 
 from singer_sdk import Tap
+from singer_sdk.contrib.msgspec import MsgSpecWriter
 
 from tap_genesys_outbound.auth import GenesysAuthenticator
 from tap_genesys_outbound.client import GenesysStream
-from tap_genesys_outbound.errors import ConfigError, UserFacingError
+from tap_genesys_outbound.errors import ConfigError, StateError, UserFacingError
 from tap_genesys_outbound.rate_limit import RequestBudget
 from tap_genesys_outbound.settings import CONFIG_SCHEMA, ResolvedSettings, resolve_settings, validate_settings
 from tap_genesys_outbound.streams.attempts import AttemptsStream
@@ -24,6 +27,7 @@ from tap_genesys_outbound.streams.reference import (
     CampaignsStream,
     DispositionsStream,
 )
+from tap_genesys_outbound.windows import parse_timestamp
 
 STREAM_TYPES = (
     CampaignsStream,
@@ -37,14 +41,16 @@ STREAM_TYPES = (
     CampaignStatusHistoryStream,
 )
 WRAPUP_CODES_PATH = "/api/v2/routing/wrapupcodes"
+CAMPAIGNS_PATH = "/api/v2/outbound/campaigns"
+FLOW_OUTCOMES_PATH = "/api/v2/flows/outcomes"
 
 
 class TapGenesysOutbound(Tap):
     """Singer tap for Genesys Cloud CX outbound dialing data."""
 
     name = "tap-genesys-outbound"
+    message_writer_class = MsgSpecWriter  # the SDK's faster Singer message writer (bench/run.py)
     config_jsonschema = CONFIG_SCHEMA
-    _wrapup_code_names: dict[str, str] | None = None
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         """Our one-line checks first, then the SDK's JSON Schema (stream maps, flattening...)."""
@@ -82,14 +88,82 @@ class TapGenesysOutbound(Tap):
         """The request budget shared by all streams."""
         return RequestBudget(self.config.get("max_requests_per_minute", 240))
 
+    @cached_property
+    def _lookups(self) -> dict[str, t.Any]:
+        return {}
+
+    def lookup(self, key: str, fetch: t.Callable[[], t.Any]) -> t.Any:  # noqa: ANN401
+        """Per-run cache for what several streams need (wrap-up codes, campaigns, availability): one read each."""
+        if key not in self._lookups:
+            self._lookups[key] = fetch()
+        return self._lookups[key]
+
+    def wrapup_codes(self, stream: GenesysStream) -> list[dict]:
+        """Every wrap-up code (`dispositions` emits them, `attempts` resolves names and status with them)."""
+        return self.lookup("wrapup_codes", lambda: list(stream.iter_listing(WRAPUP_CODES_PATH)))
+
     def wrapup_code_names(self, stream: GenesysStream) -> dict[str, str]:
-        """Wrap-up code id -> name, read once per run through `stream` (attempts need it for status)."""
-        if self._wrapup_code_names is None:
-            self._wrapup_code_names = {code["id"]: code.get("name") for code in stream.iter_listing(WRAPUP_CODES_PATH)}
-        return self._wrapup_code_names
+        """Wrap-up code id -> name."""
+        return {code["id"]: code.get("name") for code in self.wrapup_codes(stream)}
+
+    def flow_outcome_definitions(self, stream: GenesysStream) -> list[dict]:
+        """Every flow outcome definition (`flow_outcome_definitions` emits them, `flow_outcomes` names with them)."""
+        return self.lookup("flow_outcomes", lambda: list(stream.iter_listing(FLOW_OUTCOMES_PATH)))
+
+    def campaign_list(self, stream: GenesysStream) -> list[dict]:
+        """The campaigns of the org (only `campaign_ids` when set), full `Campaign` objects."""
+        def fetch() -> list[dict]:
+            wanted = self.config.get("campaign_ids")
+            params = {"id": ",".join(wanted)} if wanted else None  # list params are comma-joined
+            return [c for c in stream.iter_listing(CAMPAIGNS_PATH, params) if not wanted or c.get("id") in wanted]
+        return self.lookup("campaigns", fetch)
 
     def discover_streams(self) -> list:
         return [stream_type(tap=self) for stream_type in STREAM_TYPES]
+
+    # --- state: checked before any request, so a bad file ends in one line (README "Reliability") ---
+    @classmethod
+    def invoke(cls, *, state: t.IO[str] | None = None, **kwargs: t.Any) -> None:  # noqa: ANN401
+        """The SDK's invoke, with a `--state` file that is not JSON answered in one line."""
+        if state is not None:
+            text = state.read()
+            try:
+                parsed = json.loads(text)
+            except ValueError as exc:
+                raise StateError(f"the state file is not JSON ({exc.__class__.__name__}: {exc})") from None
+            check_state(parsed)
+            state = io.StringIO(text)
+        super().invoke(state=state, **kwargs)
+
+    def load_state(self, state: dict[str, t.Any]) -> None:
+        """Refuse a state that is not a Singer state or whose bookmarks are not timestamps (older versions)."""
+        check_state(state)
+        super().load_state(state)
+
+
+def check_state(state: t.Any) -> None:  # noqa: ANN401
+    """Every bookmark this tap writes is an ISO-8601 `replication_key_value`; anything else is refused."""
+    if not isinstance(state, dict):
+        raise StateError(f"the state is a JSON {type(state).__name__}, not an object with 'bookmarks'")
+    bookmarks = state.get("bookmarks", {})
+    if not isinstance(bookmarks, dict):
+        raise StateError("'bookmarks' is not an object of stream name -> bookmark")
+    for stream_name, stream_state in bookmarks.items():
+        if not isinstance(stream_state, dict):
+            raise StateError(f"the bookmark of stream '{stream_name}' is not an object")
+        entries = [stream_state, *(p for p in stream_state.get("partitions") or [] if isinstance(p, dict))]
+        for entry in entries:
+            value = entry.get("replication_key_value")
+            if value is None:
+                continue
+            try:
+                parse_timestamp(value)
+            except (ValueError, TypeError, AttributeError):
+                shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+                raise StateError(
+                    f"the bookmark of stream '{stream_name}' is {shown}, not an ISO-8601 timestamp "
+                    "(a state from an older version or another tap?)"
+                ) from None
 
 
 def main(argv: t.Sequence[str] | None = None) -> None:

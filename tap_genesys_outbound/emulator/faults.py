@@ -29,7 +29,8 @@ class _Rule:
 
 class Faults:
     KINDS = ("rate_limit", "enforce_rate_limit", "server_errors", "drop_connections", "slow",
-             "token_ttl", "job_outcome", "forbidden", "malformed", "empty_page")
+             "token_ttl", "job_outcome", "forbidden", "malformed", "empty_page", "corrupt_record",
+             "truncated_body")
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -43,6 +44,7 @@ class Faults:
             self._per_minute: int | None = None
             self._windows: dict[str, tuple[float, int]] = {}
             self._token_ttl: float | None = None
+            self._token_announced: float | None = None
 
     # ------------------------------------------------------------ switches
     def rate_limit(self, count: int = 1, retry_after: int = 2, path: str | None = None) -> None:
@@ -65,6 +67,16 @@ class Faults:
             raise ValueError(f"malformed kind must be one of {MALFORMED_KINDS}")
         self._add("malformed", path, count, kind=kind)
 
+    def corrupt_record(self, field: str = "participants", value=None, drop: bool = False, count: int = 1,
+                       path: str | None = None) -> None:
+        """The first record of the next `count` matching 200 pages (`conversations` or `entities`) gets
+        `field` set to `value`, or removed when `drop` (a copy: the dataset is untouched)."""
+        self._add("corrupt_record", path, count, field=field, value=value, drop=drop)
+
+    def truncated_body(self, count: int = 1, path: str | None = None) -> None:
+        """Send the status line, headers and half the body, then close the socket (dropped mid-body)."""
+        self._add("truncated_body", path, count)
+
     def empty_page(self, count: int = 1, path: str | None = None) -> None:
         """The next `count` matching listing pages come back with `entities: []` but the envelope
         intact (pageCount/nextUri still say more), as a page whose items a filter removed would."""
@@ -80,10 +92,12 @@ class Faults:
         """403 missing.any.permissions for a path prefix until cleared (permission: server default)."""
         self._add("forbidden", path, None, permission=permission)
 
-    def token_ttl(self, seconds: float | None) -> None:
-        """Tokens issued from now on expire after `seconds` (None = back to the config value)."""
+    def token_ttl(self, seconds: float | None, announced: float | None = None) -> None:
+        """Tokens issued from now on expire after `seconds` (None = back to the config value).
+        `announced`: the `expires_in` the token response claims instead (a server that revokes early)."""
         with self._lock:
             self._token_ttl = seconds
+            self._token_announced = announced
 
     def enforce_rate_limit(self, per_minute: int | None) -> None:
         """A real fixed-window limiter per token (60 s windows); None/0 switches it off."""
@@ -122,6 +136,10 @@ class Faults:
     @property
     def current_token_ttl(self) -> float | None:
         return self._token_ttl
+
+    @property
+    def announced_token_ttl(self) -> float | None:
+        return self._token_announced
 
     def check_rate(self, key: str) -> tuple[bool, dict[str, str], int]:
         """Count one request for `key`: (allowed, inin-ratelimit-* headers, seconds to reset)."""

@@ -103,6 +103,7 @@ class Response:
     raw: bytes | None = None
     content_type: str = "application/json"
     drop: bool = False
+    truncate: bool = False        # write half the body, then close (truncated_body fault)
 
 
 # ------------------------------------------------------------------ conversation queries
@@ -290,6 +291,8 @@ class Api:
         if path.startswith("/_emulator/"):
             return self._admin(method, path, body)
         resp = self._serve(method, path, query, headers, body)
+        if not resp.drop and self.faults.take("truncated_body", path) is not None:
+            resp.truncate = True
         self.emu.log(method, path, 0 if resp.drop else resp.status)
         return resp
 
@@ -343,6 +346,9 @@ class Api:
     def _maybe_malformed(self, path: str, resp: Response) -> Response:
         if not (200 <= resp.status < 300 and isinstance(resp.body, dict)):
             return resp
+        corrupt = self.faults.take("corrupt_record", path)
+        if corrupt:
+            resp = self._corrupt_first_record(resp, corrupt)
         fault = self.faults.take("malformed", path)
         if not fault:
             return resp
@@ -351,6 +357,18 @@ class Api:
             return Response(resp.status, raw=html, content_type="text/html", headers=resp.headers)
         bare = next((v for k, v in resp.body.items() if k in ("entities", "conversations")), [])
         return Response(resp.status, bare, resp.headers)
+
+    @staticmethod
+    def _corrupt_first_record(resp: Response, fault: dict) -> Response:
+        key = next((k for k in ("conversations", "entities") if resp.body.get(k)), None)
+        if key is None:
+            return resp
+        record = dict(resp.body[key][0])      # a copy: the dataset's cached doc stays intact
+        if fault["drop"]:
+            record.pop(fault["field"], None)
+        else:
+            record[fault["field"]] = fault["value"]
+        return Response(resp.status, {**resp.body, key: [record, *resp.body[key][1:]]}, resp.headers)
 
     # -------------------------------------------------------------- auth
     def _token(self, headers, body, **_) -> Response:
@@ -371,7 +389,8 @@ class Api:
         token = secrets.token_urlsafe(32)
         with self._lock:
             self._tokens[token] = time.monotonic() + ttl
-        return Response(200, {"access_token": token, "token_type": "bearer", "expires_in": math.ceil(ttl)})
+        announced = self.faults.announced_token_ttl or ttl
+        return Response(200, {"access_token": token, "token_type": "bearer", "expires_in": math.ceil(announced)})
 
     def _authenticate(self, headers) -> str:
         auth = headers.get("Authorization") or ""
@@ -788,6 +807,15 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in resp.headers.items():
             self.send_header(name, value)
         self.end_headers()
+        if resp.truncate:                    # a connection dropped mid-body
+            self.wfile.write(data[: len(data) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
         self.wfile.write(data)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle

@@ -50,9 +50,7 @@ class CampaignScopedStream(GenesysStream):
     def campaigns(self) -> list[dict]:
         """`{id, name}` of the campaigns to read, in listing order."""
         wanted = self.config.get("campaign_ids")
-        params = {"id": ",".join(wanted)} if wanted else None
-        found = [{"id": c["id"], "name": c.get("name")} for c in self.iter_listing(CAMPAIGNS_PATH, params)
-                 if not wanted or c.get("id") in wanted]
+        found = [{"id": c["id"], "name": c.get("name")} for c in self._tap_ref.campaign_list(self)]
         missing = sorted(set(wanted or ()) - {c["id"] for c in found})
         if missing:
             self.logger.warning("%s: campaign_ids not found (deleted or not visible to the OAuth client): %s",

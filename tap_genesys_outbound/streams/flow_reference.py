@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import typing as t
+
+from singer_sdk.helpers.types import Context
+
 from tap_genesys_outbound.streams.reference import EntityListingStream
 
 
@@ -13,3 +17,7 @@ class FlowOutcomeDefinitionsStream(EntityListingStream):
 
     name = "flow_outcome_definitions"
     path = "/api/v2/flows/outcomes"
+
+    def generate_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        """Read once per run and shared with `flow_outcomes` (`tap.flow_outcome_definitions`)."""
+        return iter(self._tap_ref.flow_outcome_definitions(self))

@@ -262,7 +262,7 @@ class FlowOutcomesStream(IntervalAggregateStream):
         self._warned: set[str] = set()
 
     def before_sync(self) -> None:
-        self._outcome_names = {o["id"]: o.get("name") for o in self.iter_listing(self.definitions_path)}
+        self._outcome_names = {o["id"]: o.get("name") for o in self._tap_ref.flow_outcome_definitions(self)}
 
     def query_filter(self) -> dict:
         exists = {"type": "dimension", "dimension": "flowOutcomeId", "operator": "exists"}

@@ -36,16 +36,9 @@ class CampaignsStream(EntityListingStream):
     name = "campaigns"
     path = "/api/v2/outbound/campaigns"
 
-    def get_url_params(self, context: Context | None, next_page_token: int | None) -> dict[str, t.Any]:
-        params = super().get_url_params(context, next_page_token)
-        if campaign_ids := self.config.get("campaign_ids"):
-            params["id"] = ",".join(campaign_ids)  # list params are comma-joined, as Genesys's SDK sends them
-        return params
-
     def generate_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
-        """The `id` filter is applied server-side; this keeps the promise if a server ignores it."""
-        wanted = set(self.config.get("campaign_ids") or [])
-        return (row for row in self.request_records(context) if not wanted or row.get("id") in wanted)
+        """Read once per run and shared with the campaign-scoped streams (`tap.campaign_list`)."""
+        return iter(self._tap_ref.campaign_list(self))
 
 
 def normalise_flag(flag: str) -> str:
@@ -78,7 +71,7 @@ class DispositionsStream(EntityListingStream):
             "mappingDateModified": mapping.get("dateModified"),
         }
         seen: set[str] = set()
-        for code in self.request_records(context):
+        for code in self._tap_ref.wrapup_codes(self):  # shared with attempts: one read per run
             seen.add(code["id"])
             yield self._with_flags(code, flags_by_code, default_flags, mapping_meta, deleted=False)
         for code_id in sorted(set(flags_by_code) - seen):
