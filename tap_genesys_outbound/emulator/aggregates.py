@@ -108,7 +108,8 @@ def _timezone(body: dict) -> ZoneInfo:
         raise AggregateError(f"Invalid timeZone '{name}'") from None
 
 
-def _predicate_ok(p: dict, lookup) -> bool:
+def predicate_matches(p: dict, lookup) -> bool:
+    """One predicate of the shared analytics filter shape (details query and aggregates alike)."""
     value = lookup(p["dimension"])
     values = [] if value is None else [str(v) for v in (value if isinstance(value, list) else [value])]
     op = p.get("operator", "matches")
@@ -119,11 +120,12 @@ def _predicate_ok(p: dict, lookup) -> bool:
     return str(p.get("value")) in values
 
 
-def _filter_ok(f: dict | None, lookup) -> bool:
+def filter_matches(f: dict | None, lookup) -> bool:
+    """An `{type, predicates, clauses}` filter; `lookup(dimension)` gives the value(s) to test."""
     if not f:
         return True
-    results = [_predicate_ok(p, lookup) for p in f.get("predicates") or []]
-    results += [_filter_ok(c, lookup) for c in f.get("clauses") or []]
+    results = [predicate_matches(p, lookup) for p in f.get("predicates") or []]
+    results += [filter_matches(c, lookup) for c in f.get("clauses") or []]
     return all(results) if f.get("type") == "and" else any(results)
 
 
@@ -182,7 +184,7 @@ def _aggregate(q: dict, observations) -> list[dict]:
         if not q["start"] <= start < q["end"]:
             continue
         lookup = dims.get
-        if not _filter_ok(q["filter"], lookup):
+        if not filter_matches(q["filter"], lookup):
             continue
         group = {g: dims[g] for g in q["group_by"] if dims.get(g) is not None}
         index = bisect.bisect_right(bounds, start) - 1

@@ -48,7 +48,6 @@ import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from itertools import chain
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from . import aggregates
@@ -176,30 +175,13 @@ def check_filter(f, allowed: set, where: str, depth: int) -> None:
         check_filter(clause, allowed, where, depth + 1)
 
 
-def _evaluate(f: dict, lookup) -> bool:
-    results = chain((_predicate(p, lookup) for p in f.get("predicates") or []),
-                    (_evaluate(c, lookup) for c in f.get("clauses") or []))
-    return all(results) if f["type"] == "and" else any(results)
-
-
-def _predicate(p: dict, lookup) -> bool:
-    value = lookup(p["dimension"])
-    values = [] if value is None else [str(v) for v in (value if isinstance(value, list) else [value])]
-    op = p.get("operator", "matches")
-    if op == "exists":
-        return bool(values)
-    if op == "notExists":
-        return not values
-    return str(p["value"]) in values
-
-
 def _conversation_value(doc: dict, dim: str):
     return doc.get("divisionIds") if dim == "divisionId" else doc.get(dim)
 
 
 def matches(doc: dict, q: Query) -> bool:
     lookup = lambda dim: _conversation_value(doc, dim)        # noqa: E731
-    if not all(_evaluate(f, lookup) for f in q.conversation_filters):
+    if not all(aggregates.filter_matches(f, lookup) for f in q.conversation_filters):
         return False
     return all(_segment_match(doc, f) for f in q.segment_filters)
 
@@ -213,7 +195,7 @@ def _segment_match(doc: dict, f: dict) -> bool:
                         if dim in source:
                             return source[dim]
                     return _conversation_value(doc, dim)
-                if _evaluate(f, lookup):
+                if aggregates.filter_matches(f, lookup):
                     return True
     return False
 
@@ -788,16 +770,20 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args) -> None:    # the emulator keeps its own log
         pass
 
+    def _hang_up(self) -> None:
+        """Close the socket without finishing the response (a dropped connection)."""
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
     def _handle(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         resp = self.server.api.dispatch(self.command, self.path, self.headers, body)
         if resp.drop:
-            self.close_connection = True
-            try:
-                self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+            self._hang_up()
             return
         data = resp.raw if resp.raw is not None else (b"" if resp.body is None else json.dumps(resp.body).encode())
         self.send_response(resp.status)
@@ -810,11 +796,7 @@ class _Handler(BaseHTTPRequestHandler):
         if resp.truncate:                    # a connection dropped mid-body
             self.wfile.write(data[: len(data) // 2])
             self.wfile.flush()
-            self.close_connection = True
-            try:
-                self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+            self._hang_up()
             return
         self.wfile.write(data)
 
