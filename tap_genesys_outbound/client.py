@@ -23,7 +23,7 @@ from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.helpers.types import Context
 
 from tap_genesys_outbound.errors import GenesysAPIError
-from tap_genesys_outbound.pagination import EntityListingPaginator, response_json
+from tap_genesys_outbound.pagination import CursorPaginator, EntityListingPaginator, response_json
 from tap_genesys_outbound.retry import retry_after_seconds, seconds_before_retry
 
 if t.TYPE_CHECKING:
@@ -273,6 +273,15 @@ class GenesysStream(RESTStream[t.Any]):
             response = self.fetch_response(path, params={**(params or {}), "pageSize": 100,
                                                          "pageNumber": paginator.current_value})
             yield from response_json(response).get("entities") or []
+            paginator.advance(response)
+
+    def iter_cursor_pages(self, path: str, params: dict | None = None) -> t.Iterator[dict]:
+        """Every page of a GET paged by an opaque `cursor` (analytics job results)."""
+        paginator = CursorPaginator()
+        while not paginator.finished:
+            cursor = paginator.current_value
+            response = self.fetch_response(path, params={**(params or {}), **({"cursor": cursor} if cursor else {})})
+            yield response_json(response)
             paginator.advance(response)
 
     # --- records and the summary line -------------------------------------------------------

@@ -157,13 +157,8 @@ class IntervalAggregateStream(WindowedStream):
         read_in_full = False
         try:
             jobs.wait_for_job(self, f"{jobs_path}/{job_id}")
-            results, cursor = [], None
-            while True:
-                page = self.fetch_json(f"{jobs_path}/{job_id}/results", params={"cursor": cursor} if cursor else None)
-                results.extend(page.get("results") or [])
-                cursor = page.get("cursor")
-                if not cursor:
-                    break
+            results = [result for page in self.iter_cursor_pages(f"{jobs_path}/{job_id}/results")
+                       for result in page.get("results") or []]
             read_in_full = True
             return results
         finally:
