@@ -102,7 +102,7 @@ class EmulatorProcess:
     def __init__(self, attempts: int, days: int, seed: int) -> None:
         self.attempts, self.days = attempts, days
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tap_genesys_outbound.emulator", "--port", "0", "--seed", str(seed),
+            [sys.executable, "-m", "genesys_emulator", "--port", "0", "--seed", str(seed),
              "--attempts", str(attempts), "--days", str(days), "--anchor", ANCHOR,
              "--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET],
             stdout=subprocess.PIPE, text=True, cwd=ROOT)

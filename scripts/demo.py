@@ -15,8 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tap_genesys_outbound.emulator import EmulatorConfig
-from tap_genesys_outbound.emulator.dataset import Dataset
+from genesys_emulator import EmulatorConfig
+from genesys_emulator.dataset import Dataset
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -41,7 +41,7 @@ def expected_counts(config: EmulatorConfig) -> dict[str, int]:
 
 def start_emulator(config: EmulatorConfig) -> tuple[subprocess.Popen, str]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "tap_genesys_outbound.emulator", "--port", "0", "--seed", str(config.seed),
+        [sys.executable, "-m", "genesys_emulator", "--port", "0", "--seed", str(config.seed),
          "--attempts", str(config.attempts), "--days", str(config.days), "--anchor", config.anchor],
         stdout=subprocess.PIPE, text=True,
     )

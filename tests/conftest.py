@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tap_genesys_outbound.emulator import Emulator, EmulatorConfig
+from genesys_emulator import Emulator, EmulatorConfig
 
 ANCHOR = "2026-03-20T00:00:00Z"  # emulator data ends here (exclusive); 30 days before it include the DST change
 START = "2026-02-18T00:00:00Z"

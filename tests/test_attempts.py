@@ -11,7 +11,7 @@ import pytest
 from conftest import ANCHOR, START, _write, catalog_selecting, run_tap, tap_config
 
 from tap_genesys_outbound.attempt_mapping import STATUS_DESCRIPTIONS
-from tap_genesys_outbound.emulator import Emulator, EmulatorConfig
+from genesys_emulator import Emulator, EmulatorConfig
 
 EXPECTED_STATUS = {  # emulator outcome kind -> the status the taxonomy must give it
     "agent": "CONNECTED", "abandoned": "ABANDONED", "machine": "MACHINE", "noanswer": "NO_ANSWER",

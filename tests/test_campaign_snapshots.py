@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import ANCHOR, run_tap, tap_config
 
-from tap_genesys_outbound.emulator import Emulator, EmulatorConfig
+from genesys_emulator import Emulator, EmulatorConfig
 from tap_genesys_outbound.windows import parse_timestamp
 
 PERFORMANCE = "/api/v2/outbound/campaigns/performance/query"

@@ -6,7 +6,7 @@ import atexit
 
 from singer_sdk.testing import SuiteConfig, get_tap_test_class
 
-from tap_genesys_outbound.emulator import Emulator, EmulatorConfig
+from genesys_emulator import Emulator, EmulatorConfig
 from tap_genesys_outbound.tap import TapGenesysOutbound
 
 # The standard suite needs its config when the class is built, so its emulator starts at import.

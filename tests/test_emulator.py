@@ -13,7 +13,7 @@ from collections import Counter
 import pytest
 import requests
 
-from tap_genesys_outbound.emulator import Dataset, Emulator, EmulatorConfig
+from genesys_emulator import Dataset, Emulator, EmulatorConfig
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 DETAILS = "/api/v2/analytics/conversations/details"
@@ -430,7 +430,7 @@ def test_start_is_fast():
 
 
 def test_cli_serves_and_exits_cleanly():
-    proc = subprocess.Popen([sys.executable, "-m", "tap_genesys_outbound.emulator", "--port", "0",
+    proc = subprocess.Popen([sys.executable, "-m", "genesys_emulator", "--port", "0",
                              "--attempts", "300"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = proc.stdout.readline().strip()
@@ -440,7 +440,7 @@ def test_cli_serves_and_exits_cleanly():
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=10)
     assert proc.returncode == 0 and "Traceback" not in err
-    out = subprocess.run([sys.executable, "-m", "tap_genesys_outbound.emulator", "--print-summary",
+    out = subprocess.run([sys.executable, "-m", "genesys_emulator", "--print-summary",
                           "--attempts", "300"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     assert json.loads(out)["attempts"] == 300
 

@@ -9,7 +9,7 @@ import pytest
 from conftest import ANCHOR, START, run_tap, tap_config
 
 from tap_genesys_outbound import granularity as g
-from tap_genesys_outbound.emulator.dataset import OUTCOMES
+from genesys_emulator.dataset import OUTCOMES
 from tap_genesys_outbound.streams.interval_stats import execution_record
 from tap_genesys_outbound.windows import Window, parse_timestamp
 

@@ -7,8 +7,8 @@ from collections import Counter, defaultdict
 import pytest
 from conftest import ANCHOR, START, run_tap, tap_config
 
-from tap_genesys_outbound.emulator import Emulator, EmulatorConfig
-from tap_genesys_outbound.emulator.dataset import iso, to_ms
+from genesys_emulator import Emulator, EmulatorConfig
+from genesys_emulator.dataset import iso, to_ms
 
 FLOW_JOBS = "/api/v2/analytics/flows/aggregates/jobs"
 

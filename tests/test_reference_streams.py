@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from conftest import run_tap, tap_config
 
-from tap_genesys_outbound.emulator import Emulator, EmulatorConfig
+from genesys_emulator import Emulator, EmulatorConfig
 from tap_genesys_outbound.streams.reference import normalise_flag
 
 REFERENCE = ("campaigns", "dispositions", "call_analysis_response_sets")

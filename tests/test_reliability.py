@@ -22,7 +22,7 @@ import requests
 from conftest import ANCHOR, START, _write, catalog_selecting, run_tap, tap_config
 
 from tap_genesys_outbound import auth, client
-from tap_genesys_outbound.emulator import Emulator, EmulatorConfig
+from genesys_emulator import Emulator, EmulatorConfig
 from tap_genesys_outbound.errors import GenesysAPIError
 from tap_genesys_outbound.tap import TapGenesysOutbound, main
 

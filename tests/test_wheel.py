@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import venv
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -15,6 +16,10 @@ def test_wheel_installs_and_discovers_every_stream_with_its_schema(tmp_path) -> 
     subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(tmp_path / "dist"), str(ROOT)],
                    check=True, capture_output=True, timeout=600)
     wheel = next((tmp_path / "dist").glob("tap_genesys_outbound-*.whl"))
+    with zipfile.ZipFile(wheel) as archive:
+        shipped_modules = {name.split("/")[0] for name in archive.namelist()}
+    assert "genesys_emulator" not in shipped_modules, "the test emulator must not ship in the wheel"
+    assert not any("/emulator/" in name for name in zipfile.ZipFile(wheel).namelist())
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
     subprocess.run([str(env_dir / "bin" / "python"), "-m", "pip", "install", "--quiet", str(wheel)],

@@ -1,6 +1,6 @@
 """CLI: run the emulator as a process (for Meltano / subprocess runs) or print a dataset summary.
 
-    python -m tap_genesys_outbound.emulator --port 0 --seed 42 --print-summary
+    python -m genesys_emulator --port 0 --seed 42 --print-summary
 Faults are switched over HTTP in this mode: POST /_emulator/faults (see faults.py).
 """
 
