@@ -1,9 +1,16 @@
-"""The analytics async jobs lifecycle shared by the details and aggregates streams.
+"""Analytics async jobs: one lifecycle and one rule for when to use them.
 
-Submit (`POST …/jobs`), poll `GET …/jobs/{id}` with growing pauses until
-FULFILLED, read the results, and `DELETE` a job that was not read in full.
-A job that ends FAILED/CANCELLED/EXPIRED or outlives `async_job_timeout_seconds`
-raises `AnalyticsJobFailedError`; callers read that window with the sync query.
+`job_result_pages` is the whole lifecycle of a details or aggregates job: submit
+(`POST …/jobs`), poll `GET …/jobs/{id}` with growing pauses until FULFILLED, read the result
+pages by cursor, and `DELETE` the job unless its results were read to the end (an abandoned job
+holds server resources until it expires). A job that ends FAILED/CANCELLED/EXPIRED or outlives
+`async_job_timeout_seconds` raises `AnalyticsJobFailedError`; callers read that window with the
+synchronous query instead.
+
+`plan_reads` decides, for the windows of a run, which are read with a job, for every windowed
+stream alike (details and aggregates). The only availability date the API publishes is the
+details jobs' (`…/details/jobs/availability`); there is none for aggregates, and both kinds of
+job read the same analytics data lake, so aggregate jobs follow the same date.
 """
 
 from __future__ import annotations
@@ -12,13 +19,13 @@ import datetime as dt
 import time
 import typing as t
 
-from tap_genesys_outbound.errors import GenesysAPIError
-from tap_genesys_outbound.windows import parse_timestamp
+from tap_genesys_outbound.windows import Window
 
 if t.TYPE_CHECKING:
-    from tap_genesys_outbound.client import GenesysStream
+    import requests
 
-AVAILABILITY_PATH = "/api/v2/analytics/conversations/details/jobs/availability"
+    from tap_genesys_outbound.api import GenesysClient
+
 FAILED_JOB_STATES = ("FAILED", "CANCELLED", "EXPIRED")
 FIRST_POLL_SECONDS = 0.5
 MAX_POLL_SECONDS = 15.0
@@ -28,49 +35,77 @@ class AnalyticsJobFailedError(Exception):
     """A job ended badly or never finished; its window falls back to the sync query."""
 
 
-def submit_job(stream: GenesysStream, jobs_path: str, body: dict) -> str:
-    job_id = stream.fetch_json(jobs_path, method="POST", body=body).get("jobId")
+class WindowRead(t.NamedTuple):
+    """One window of a run and how it is read."""
+
+    window: Window
+    use_job: bool
+
+
+def plan_reads(windows: t.Sequence[Window], mode: str, available_until: dt.datetime | None) -> list[WindowRead]:
+    """Which windows are read with a job, in order.
+
+    * `never`: the sync query for every window.
+    * `auto`: a job for each window that ends by the data availability date, the sync query after.
+    * `always`: jobs only, so the run stops before the first window that ends after the
+      availability date (the jobs may not hold that data yet); a later run reads the rest.
+    Without an availability date, `auto` uses the sync query and `always` uses jobs throughout.
+    """
+    if mode == "never":
+        return [WindowRead(w, use_job=False) for w in windows]
+    if mode == "always":
+        if available_until is None:
+            return [WindowRead(w, use_job=True) for w in windows]
+        return [WindowRead(w, use_job=True) for w in _until(windows, available_until)]
+    return [WindowRead(w, use_job=available_until is not None and w.end <= available_until) for w in windows]
+
+
+def _until(windows: t.Sequence[Window], limit: dt.datetime) -> list[Window]:
+    kept = []
+    for window in windows:
+        if window.end > limit:
+            break
+        kept.append(window)
+    return kept
+
+
+def job_result_pages(client: GenesysClient, jobs_path: str, body: dict, *, timeout_seconds: float,
+                     results_params: dict | None = None) -> t.Iterator[requests.Response]:
+    """Submit a job, wait for it, yield its result pages; cancel it unless every page was read."""
+    job_id = (client.post_json(jobs_path, body) or {}).get("jobId")
     if not job_id:
         raise AnalyticsJobFailedError(f"{jobs_path} answered without a jobId")
-    return job_id
+    job_path = f"{jobs_path}/{job_id}"
+    read_in_full = False
+    try:
+        _wait_for_job(client, job_path, timeout_seconds)
+        yield from client.iter_cursor_pages(f"{job_path}/results", results_params)
+        read_in_full = True
+    finally:
+        if not read_in_full:
+            _cancel_job(client, job_path)
 
 
-def wait_for_job(stream: GenesysStream, job_path: str) -> None:
+def _wait_for_job(client: GenesysClient, job_path: str, timeout_seconds: float) -> None:
     """Poll until FULFILLED, with pauses of 0.5, 1, 2 … 15 s (polls count against the budget)."""
-    timeout = stream.config.get("async_job_timeout_seconds", 1800)
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + timeout_seconds
     delay = FIRST_POLL_SECONDS
     while True:
         time.sleep(delay)
-        status = stream.fetch_json(job_path)
+        status = client.get_json(job_path)
         state = status.get("state")
         if state == "FULFILLED":
             return
         if state in FAILED_JOB_STATES:
             raise AnalyticsJobFailedError(f"job {job_path} ended {state}: {status.get('errorMessage') or ''}")
         if time.monotonic() + delay > deadline:
-            raise AnalyticsJobFailedError(f"job {job_path} still {state} after {timeout} s")
+            raise AnalyticsJobFailedError(f"job {job_path} still {state} after {timeout_seconds:g} s")
         delay = min(delay * 2, MAX_POLL_SECONDS)
 
 
-def cancel_job(stream: GenesysStream, job_path: str) -> None:
-    """Best effort: an unread job would otherwise hold server resources until it expires."""
+def _cancel_job(client: GenesysClient, job_path: str) -> None:
+    """Best effort: a failure to cancel must not hide the error that stopped the reading."""
     try:
-        stream.fetch_json(job_path, method="DELETE")
+        client.delete(job_path)
     except Exception as exc:  # noqa: BLE001
-        stream.logger.warning("%s: could not cancel job %s (%s)", stream.name, job_path, exc)
-
-
-def data_availability_date(stream: GenesysStream) -> dt.datetime | None:
-    """Data before this date is in the jobs' data lake; None (logged) when the API will not say.
-
-    Read once per run, shared by every stream (`tap.lookup`)."""
-    return stream._tap_ref.lookup("data_availability_date", lambda: _fetch_availability(stream))  # noqa: SLF001
-
-
-def _fetch_availability(stream: GenesysStream) -> dt.datetime | None:
-    try:
-        return parse_timestamp(stream.fetch_json(AVAILABILITY_PATH)["dataAvailabilityDate"])
-    except (GenesysAPIError, KeyError, ValueError, TypeError) as exc:
-        stream.logger.warning("%s: no data availability date (%s); using the sync query", stream.name, exc)
-        return None
+        client.logger.warning("%s: could not cancel job %s (%s)", client.label, job_path, exc)

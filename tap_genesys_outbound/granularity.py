@@ -3,7 +3,7 @@
 The analytics aggregates reject granularity/interval combinations that are too fine for the
 interval's length with a 400. The rule used here (the guides'; the real limits are [unverified]
 in genesys-api.md section 5): sub-daily buckets (PT15M, PT30M, PT1H) at most 7 days per request,
-P1D and P7D at most a year, P1M at most 7 years.
+P1D at most a year, P1M at most 7 years. (P7D is offered by no Genesys source, so not here.)
 
 * `auto` picks the finest of PT1H, P1D, P1M whose limit covers the range to read, so one range
   needs one request whenever possible; a range over 7 years is split into P1M requests.
@@ -24,7 +24,7 @@ DAY = dt.timedelta(days=1)
 SUB_DAILY = {"PT15M": dt.timedelta(minutes=15), "PT30M": dt.timedelta(minutes=30), "PT1H": dt.timedelta(hours=1)}
 #: Longest interval one request may span, per granularity.
 MAX_SPAN = {**{g: dt.timedelta(days=7) for g in SUB_DAILY}, "P1D": dt.timedelta(days=365),
-            "P7D": dt.timedelta(days=364), "P1M": dt.timedelta(days=7 * 365)}
+            "P1M": dt.timedelta(days=7 * 365)}
 MAX_MONTHS_PER_REQUEST = 7 * 12
 AUTO_ORDER = ("PT1H", "P1D", "P1M")
 
@@ -38,7 +38,7 @@ def choose(setting: str, to_read: Window) -> str:
 
 
 def floor(moment: dt.datetime, granularity: str) -> dt.datetime:
-    """The start of the UTC bucket holding `moment` (weeks start on Monday, months on the 1st)."""
+    """The start of the UTC bucket holding `moment` (months start on the 1st)."""
     moment = moment.astimezone(UTC)
     midnight = dt.datetime.combine(moment.date(), dt.time(), UTC)
     if granularity in SUB_DAILY:
@@ -46,8 +46,6 @@ def floor(moment: dt.datetime, granularity: str) -> dt.datetime:
         return midnight + ((moment - midnight) // step) * step
     if granularity == "P1D":
         return midnight
-    if granularity == "P7D":
-        return midnight - dt.timedelta(days=midnight.weekday())
     if granularity == "P1M":
         return midnight.replace(day=1)
     raise ValueError(f"unsupported granularity {granularity!r}")

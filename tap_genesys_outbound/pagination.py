@@ -8,8 +8,8 @@
   without conversations.
 * Analytics job results carry an opaque `cursor` until the last page.
 
-Each response body is parsed once (`response_json`) and shared by the stream's
-`parse_response` and the paginator.
+Each response body is parsed once (`decode_json`) and shared by the client's record
+reading and the paginator.
 """
 
 from __future__ import annotations
@@ -26,22 +26,31 @@ from tap_genesys_outbound.errors import GenesysAPIError
 _decode_json = msgspec.json.Decoder().decode  # several times faster than requests' json on large pages
 
 
-def response_json(response: requests.Response) -> dict:
-    """The response body as a dict, parsed once per response."""
+def decode_json(response: requests.Response) -> t.Any:  # noqa: ANN401
+    """The response body (an object, or a bare array for the progress endpoint), parsed once per response."""
     cached = getattr(response, "_genesys_body", None)
     if cached is None:
         try:
-            cached = _decode_json(response.content)
+            cached = _decode_json(response.content) if response.content else {}
         except (ValueError, msgspec.DecodeError):
             path = requests.utils.urlparse(response.url).path
             raise GenesysAPIError(
                 f"{response.request.method if response.request else 'GET'} {path} answered {response.status_code} "
                 f"with a body that is not JSON ({response.headers.get('Content-Type', 'no content type')})"
             ) from None
-        if not isinstance(cached, dict):
-            raise GenesysAPIError(f"{requests.utils.urlparse(response.url).path} answered JSON that is not an object")
+        if not isinstance(cached, (dict, list)):
+            raise GenesysAPIError(f"{requests.utils.urlparse(response.url).path} answered JSON that is neither "
+                                  "an object nor an array")
         response._genesys_body = cached  # type: ignore[attr-defined]  # noqa: SLF001
     return cached
+
+
+def response_json(response: requests.Response) -> dict:
+    """The response body as an object: what every paged envelope is."""
+    body = decode_json(response)
+    if not isinstance(body, dict):
+        raise GenesysAPIError(f"{requests.utils.urlparse(response.url).path} answered JSON that is not an object")
+    return body
 
 
 class EntityListingPaginator(PageNumberPaginator):

@@ -1,8 +1,11 @@
 """Settings: the JSON Schema the SDK publishes in `--about`, and the checks it cannot express.
 
 Setting names are a public interface (meltano.yml, Meltano Hub, users' configs):
-do not rename them. `validate_settings` runs before any HTTP call and raises a
-`ConfigError` naming the setting and what was expected.
+do not rename them. Every default lives once, in `CONFIG_SCHEMA`: the SDK validates the
+config against it and fills the defaults in. `schema_error` turns the SDK's first JSON Schema
+violation into the tap's one-line `ConfigError`; `validate_settings` then checks what a JSON
+Schema cannot say (regions with their names, UUIDs, URLs, dates relative to each other and to
+now). Both run before any HTTP call.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import datetime as dt
 import re
 import typing as t
 
+import jsonschema
 from singer_sdk import typing as th
 
 from tap_genesys_outbound.errors import ConfigError
@@ -38,16 +42,17 @@ REGIONS: dict[str, str] = {
     "mypurecloud.com.au": "ap-southeast-2",
 }
 DEFAULT_REGION = "mypurecloud.com"
-GRANULARITIES = ("auto", "PT15M", "PT30M", "PT1H", "P1D", "P7D", "P1M")
+#: Granularities Genesys's own query builder offers (P7D is confirmed by no Genesys source: not offered).
+GRANULARITIES = ("auto", "PT15M", "PT30M", "PT1H", "P1D", "P1M")
 ASYNC_JOBS_MODES = ("auto", "always", "never")
 MAX_REQUESTS_PER_MINUTE = 300  # Genesys's default per-token limit
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 CONFIG_SCHEMA = th.PropertiesList(
-    th.Property("client_id", th.StringType, required=True, title="Client ID",
+    th.Property("client_id", th.StringType(min_length=1), required=True, title="Client ID",
                 description="OAuth client-credentials client id (Admin > Integrations > OAuth)."),
-    th.Property("client_secret", th.StringType, required=True, secret=True, title="Client Secret",
+    th.Property("client_secret", th.StringType(min_length=1), required=True, secret=True, title="Client Secret",
                 description="Secret of the OAuth client. Never logged."),
     th.Property("region", th.StringType, default=DEFAULT_REGION, title="Region",
                 allowed_values=list(REGIONS),
@@ -96,15 +101,6 @@ def _parse_datetime(setting: str, value: t.Any) -> dt.datetime:  # noqa: ANN401
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
 
 
-def _check_int(config: dict, setting: str, low: int, high: int | None = None) -> None:
-    value = config.get(setting)
-    if value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
-        bounds = f"between {low} and {high}" if high is not None else f">= {low}"
-        raise ConfigError(setting, f"an integer {bounds}, got {value!r}")
-
-
 def _check_uuid_list(config: dict, setting: str) -> None:
     values = config.get(setting)
     if values is None:
@@ -123,13 +119,13 @@ def _check_url(config: dict, setting: str) -> None:
 
 
 def validate_settings(config: t.Mapping[str, t.Any], now: dt.datetime | None = None) -> None:
-    """Raise `ConfigError` for the first invalid setting, checked in the table's order."""
+    """Raise `ConfigError` for the first setting a JSON Schema cannot check, in the table's order."""
     now = now or dt.datetime.now(dt.timezone.utc)
     config = dict(config)
     for setting in ("client_id", "client_secret"):
         if not isinstance(config.get(setting), str) or not config[setting].strip():
             raise ConfigError(setting, "a non-empty string (the OAuth client's credentials)")
-    region = config.get("region", DEFAULT_REGION)
+    region = config.get("region") or DEFAULT_REGION
     if region not in REGIONS:
         raise ConfigError("region", f"one of {', '.join(REGIONS)}; got {region!r}")
     _check_url(config, "api_url")
@@ -145,41 +141,76 @@ def validate_settings(config: t.Mapping[str, t.Any], now: dt.datetime | None = N
             raise ConfigError("end_date", f"a date-time after start_date, got {config['end_date']!r}")
     _check_uuid_list(config, "campaign_ids")
     _check_uuid_list(config, "flow_ids")
-    _check_int(config, "lookback_window_hours", 0)
-    _check_int(config, "analytics_delay_minutes", 0)
-    granularity = config.get("granularity", "auto")
-    if granularity not in GRANULARITIES:
-        raise ConfigError("granularity", f"one of {', '.join(GRANULARITIES)}; got {granularity!r}")
-    mode = config.get("async_jobs", "auto")
-    if mode not in ASYNC_JOBS_MODES:
-        raise ConfigError("async_jobs", f"one of {', '.join(ASYNC_JOBS_MODES)}; got {mode!r}")
-    _check_int(config, "max_requests_per_minute", 1, MAX_REQUESTS_PER_MINUTE)
-    _check_int(config, "request_timeout_seconds", 1, 600)
-    _check_int(config, "async_job_timeout_seconds", 1)
+
+
+def schema_error(config: t.Mapping[str, t.Any], schema: dict) -> ConfigError | None:
+    """The first JSON Schema violation of `config` as a one-line `ConfigError`, or None.
+
+    The SDK has validated (and filled defaults) already; this re-runs the same schema to get the
+    structured error, because the SDK only keeps formatted strings.
+    """
+    error = jsonschema.exceptions.best_match(jsonschema.Draft7Validator(schema).iter_errors(dict(config)))
+    if error is None:
+        return None
+    if error.validator == "required":
+        setting = error.message.split("'")[1] if "'" in error.message else "config"
+        return ConfigError(setting, f"a value ({_describe(schema.get('properties', {}).get(setting, {}))}; required)")
+    setting = ".".join(str(part) for part in error.path) or "config"
+    prop = schema.get("properties", {}).get(str(error.path[0]), {}) if error.path else {}
+    return ConfigError(setting, f"{_describe(prop)}, got {error.instance!r}")
+
+
+def _describe(prop: dict) -> str:
+    """What a setting's schema accepts, in words."""
+    if "enum" in prop:
+        return "one of " + ", ".join(str(v) for v in prop["enum"] if v is not None)
+    types = prop.get("type") or [t_ for sub in prop.get("anyOf", []) for t_ in _as_list(sub.get("type"))]
+    kind = next((k for k in _as_list(types) if k != "null"), "value")
+    low, high = prop.get("minimum"), prop.get("maximum")
+    if kind == "integer":
+        if low is not None and high is not None:
+            return f"an integer between {low} and {high}"
+        return f"an integer >= {low}" if low is not None else "an integer"
+    if kind == "string":
+        if prop.get("format") == "date-time":
+            return "an ISO-8601 date-time such as 2024-05-01T00:00:00Z"
+        return "a non-empty string" if prop.get("minLength") else "a string"
+    if kind == "array":
+        return "a list"
+    return {"boolean": "true or false", "object": "an object", "number": "a number"}.get(kind, "a valid value")
+
+
+def _as_list(value: t.Any) -> list:  # noqa: ANN401
+    return value if isinstance(value, list) else [value] if value else []
+
+
+def unknown_settings(config: t.Mapping[str, t.Any], schema: dict) -> list[str]:
+    """Setting names the tap does not know (a typo such as `page_size` must not pass silently)."""
+    return sorted(set(config) - set(schema.get("properties", {})))
 
 
 class ResolvedSettings(t.NamedTuple):
-    """Settings with their defaults applied, as the streams use them."""
+    """Settings the streams use as times and URLs, fixed once per run (`end` depends on the clock)."""
 
     api_url: str
     login_url: str
-    start: dt.datetime
+    start: dt.datetime | None  # None only where the config was not validated (discovery, --about)
     end: dt.datetime
     lookback: dt.timedelta
     analytics_delay: dt.timedelta
 
 
 def resolve_settings(config: t.Mapping[str, t.Any], now: dt.datetime | None = None) -> ResolvedSettings:
-    """Apply defaults that depend on other settings or on the clock."""
+    """Times and URLs from a config whose defaults the SDK has filled in."""
     now = now or dt.datetime.now(dt.timezone.utc)
-    region = config.get("region") or DEFAULT_REGION
-    delay = dt.timedelta(minutes=config.get("analytics_delay_minutes", 60))
+    region = config["region"]
+    delay = dt.timedelta(minutes=config["analytics_delay_minutes"])
     end = _parse_datetime("end_date", config["end_date"]) if config.get("end_date") else now - delay
     return ResolvedSettings(
         api_url=(config.get("api_url") or f"https://api.{region}").rstrip("/"),
         login_url=(config.get("login_url") or f"https://login.{region}").rstrip("/"),
-        start=_parse_datetime("start_date", config["start_date"]),
+        start=_parse_datetime("start_date", config["start_date"]) if config.get("start_date") else None,
         end=end,
-        lookback=dt.timedelta(hours=config.get("lookback_window_hours", 48)),
+        lookback=dt.timedelta(hours=config["lookback_window_hours"]),
         analytics_delay=delay,
     )

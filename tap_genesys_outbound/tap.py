@@ -1,4 +1,8 @@
-"""The tap: settings, shared HTTP objects and the stream list."""
+"""The tap: settings, the run's shared client and lookups, and the stream list.
+
+Nothing imports this module but the console entry point: streams receive the client, the
+lookups and the resolved settings when `discover_streams` builds them.
+"""
 
 from __future__ import annotations
 
@@ -8,24 +12,31 @@ import sys
 import typing as t
 from functools import cached_property
 
-import jsonschema
-
 from singer_sdk import Tap
 from singer_sdk.contrib.msgspec import MsgSpecWriter
+from singer_sdk.exceptions import ConfigValidationError
 
+from tap_genesys_outbound.api import GenesysClient
 from tap_genesys_outbound.auth import GenesysAuthenticator
-from tap_genesys_outbound.client import GenesysStream
 from tap_genesys_outbound.errors import ConfigError, StateError, UserFacingError
+from tap_genesys_outbound.lookups import Lookups
 from tap_genesys_outbound.rate_limit import RequestBudget
-from tap_genesys_outbound.settings import CONFIG_SCHEMA, ResolvedSettings, resolve_settings, validate_settings
+from tap_genesys_outbound.settings import (
+    CONFIG_SCHEMA,
+    ResolvedSettings,
+    resolve_settings,
+    schema_error,
+    unknown_settings,
+    validate_settings,
+)
 from tap_genesys_outbound.streams.attempts import AttemptsStream
 from tap_genesys_outbound.streams.campaign_snapshots import CampaignStatsStream, CampaignStatusHistoryStream
-from tap_genesys_outbound.streams.flow_reference import FlowOutcomeDefinitionsStream
 from tap_genesys_outbound.streams.interval_stats import ExecutionStatsStream, FlowOutcomesStream
 from tap_genesys_outbound.streams.reference import (
     CallAnalysisResponseSetsStream,
     CampaignsStream,
     DispositionsStream,
+    FlowOutcomeDefinitionsStream,
 )
 from tap_genesys_outbound.windows import parse_timestamp
 
@@ -40,9 +51,6 @@ STREAM_TYPES = (
     CampaignStatsStream,
     CampaignStatusHistoryStream,
 )
-WRAPUP_CODES_PATH = "/api/v2/routing/wrapupcodes"
-CAMPAIGNS_PATH = "/api/v2/outbound/campaigns"
-FLOW_OUTCOMES_PATH = "/api/v2/flows/outcomes"
 
 
 class TapGenesysOutbound(Tap):
@@ -52,74 +60,47 @@ class TapGenesysOutbound(Tap):
     message_writer_class = MsgSpecWriter  # the SDK's faster Singer message writer (bench/run.py)
     config_jsonschema = CONFIG_SCHEMA
 
-    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
-        """Our one-line checks first, then the SDK's JSON Schema (stream maps, flattening...)."""
+    def __init__(self, *args: t.Any, validate_config: bool = True, **kwargs: t.Any) -> None:  # noqa: ANN401
+        """The SDK validates the config and fills its defaults; its error becomes our one line."""
         try:
+            super().__init__(*args, validate_config=validate_config, **kwargs)
+        except ConfigValidationError as exc:
+            raise schema_error(self._config, exc.schema or {}) or ConfigError("config", "; ".join(exc.errors)) \
+                from None
+        if validate_config:
             validate_settings(self.config)
-            schema = self.config_jsonschema
+            schema = dict(self.config_jsonschema)
             self.append_builtin_config(schema)
-            error = next(iter(jsonschema.Draft7Validator(schema).iter_errors(dict(self.config))), None)
-            if error is not None:
-                setting = ".".join(str(part) for part in error.path) or "config"
-                raise ConfigError(setting, f"a value matching its schema ({error.message})")
-        except ConfigError as exc:
-            if raise_errors:
-                raise
-            return [str(exc)]
-        return []
+            for name in unknown_settings(self.config, schema):
+                self.logger.warning("Unknown setting '%s' is ignored (see --about for the settings)", name)
 
     @cached_property
-    def resolved(self) -> ResolvedSettings:
-        """Settings with defaults that depend on the region or the clock, fixed for the run."""
+    def settings(self) -> ResolvedSettings:
+        """Times and URLs fixed for the run (the closed-window edge is computed once)."""
         return resolve_settings(self.config)
 
     @cached_property
-    def authenticator(self) -> GenesysAuthenticator:
-        """One OAuth token for all streams (Genesys's rate limit is per token)."""
-        return GenesysAuthenticator(
-            client_id=self.config["client_id"],
-            client_secret=self.config["client_secret"],
-            login_url=self.resolved.login_url,
-            timeout=self.config.get("request_timeout_seconds", 60),
+    def client(self) -> GenesysClient:
+        """The one API client of the run: one OAuth token and one request budget for every stream."""
+        authenticator = GenesysAuthenticator(
+            client_id=self.config.get("client_id", ""),
+            client_secret=self.config.get("client_secret", ""),
+            login_url=self.settings.login_url,
+            timeout=self.config["request_timeout_seconds"],
+        )
+        return GenesysClient(
+            api_url=self.settings.api_url, authenticator=authenticator,
+            budget=RequestBudget(self.config["max_requests_per_minute"]),
+            timeout=self.config["request_timeout_seconds"], logger=self.logger,
         )
 
     @cached_property
-    def budget(self) -> RequestBudget:
-        """The request budget shared by all streams."""
-        return RequestBudget(self.config.get("max_requests_per_minute", 240))
-
-    @cached_property
-    def _lookups(self) -> dict[str, t.Any]:
-        return {}
-
-    def lookup(self, key: str, fetch: t.Callable[[], t.Any]) -> t.Any:  # noqa: ANN401
-        """Per-run cache for what several streams need (wrap-up codes, campaigns, availability): one read each."""
-        if key not in self._lookups:
-            self._lookups[key] = fetch()
-        return self._lookups[key]
-
-    def wrapup_codes(self, stream: GenesysStream) -> list[dict]:
-        """Every wrap-up code (`dispositions` emits them, `attempts` resolves names and status with them)."""
-        return self.lookup("wrapup_codes", lambda: list(stream.iter_listing(WRAPUP_CODES_PATH)))
-
-    def wrapup_code_names(self, stream: GenesysStream) -> dict[str, str]:
-        """Wrap-up code id -> name."""
-        return {code["id"]: code.get("name") for code in self.wrapup_codes(stream)}
-
-    def flow_outcome_definitions(self, stream: GenesysStream) -> list[dict]:
-        """Every flow outcome definition (`flow_outcome_definitions` emits them, `flow_outcomes` names with them)."""
-        return self.lookup("flow_outcomes", lambda: list(stream.iter_listing(FLOW_OUTCOMES_PATH)))
-
-    def campaign_list(self, stream: GenesysStream) -> list[dict]:
-        """The campaigns of the org (only `campaign_ids` when set), full `Campaign` objects."""
-        def fetch() -> list[dict]:
-            wanted = self.config.get("campaign_ids")
-            params = {"id": ",".join(wanted)} if wanted else None  # list params are comma-joined
-            return [c for c in stream.iter_listing(CAMPAIGNS_PATH, params) if not wanted or c.get("id") in wanted]
-        return self.lookup("campaigns", fetch)
+    def lookups(self) -> Lookups:
+        return Lookups(self.client, self.config)
 
     def discover_streams(self) -> list:
-        return [stream_type(tap=self) for stream_type in STREAM_TYPES]
+        return [stream_type(self, client=self.client, lookups=self.lookups, settings=self.settings)
+                for stream_type in STREAM_TYPES]
 
     # --- state: checked before any request, so a bad file ends in one line (README "Reliability") ---
     @classmethod

@@ -60,6 +60,13 @@ def read_range(
     return Window(start, end) if start < end else None
 
 
+def split_at(window: Window, moment: dt.datetime | None) -> list[Window]:
+    """`window` cut in two at `moment` when it falls inside, else `[window]`."""
+    if moment is None or not window.start < moment < window.end:
+        return [window]
+    return [Window(window.start, moment), Window(moment, window.end)]
+
+
 def midnight_after(moment: dt.datetime) -> dt.datetime:
     """The first UTC midnight strictly after `moment`."""
     return dt.datetime.combine(moment.astimezone(UTC).date(), dt.time(), UTC) + DAY

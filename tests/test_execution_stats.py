@@ -117,7 +117,8 @@ def test_granularity_rule() -> None:
     assert g.align(Window(utc("2026-01-01T10:20:00Z"), utc("2026-01-01T12:10:00Z")), "PT1H") == Window(
         utc("2026-01-01T10:00:00Z"), utc("2026-01-01T12:00:00Z"))
     assert g.align(Window(utc("2026-01-01T10:20:00Z"), utc("2026-01-01T22:10:00Z")), "P1D") is None
-    assert g.floor(utc("2026-03-19T12:00:00Z"), "P7D") == utc("2026-03-16T00:00:00Z")   # a Monday
+    with pytest.raises(ValueError, match="P7D"):  # offered by no Genesys source: not a granularity of the tap
+        g.floor(utc("2026-03-19T12:00:00Z"), "P7D")
 
 
 def test_auto_picks_hourly_for_a_week_and_logs_it_once(tmp_path, emulator) -> None:
@@ -149,12 +150,21 @@ def test_explicit_hourly_over_a_month_is_split_into_accepted_requests(tmp_path, 
 
 
 def test_sync_query_and_async_jobs_give_the_same_records(tmp_path, emulator) -> None:
-    sync = run_tap(tmp_path, tap_config(emulator, async_jobs="never"), streams=["execution_stats"])
+    end = "2026-03-19T00:00:00Z"  # the jobs' data availability date: async_jobs=always reads up to it
+    sync = run_tap(tmp_path, tap_config(emulator, async_jobs="never", end_date=end), streams=["execution_stats"])
     before = emulator.request_count(AGG_JOBS, method="POST")
-    jobs = run_tap(tmp_path, tap_config(emulator, async_jobs="always"), streams=["execution_stats"])
+    jobs = run_tap(tmp_path, tap_config(emulator, async_jobs="always", end_date=end), streams=["execution_stats"])
     assert sync.returncode == jobs.returncode == 0, sync.stderr + jobs.stderr
     assert emulator.request_count(AGG_JOBS, method="POST") - before == 1
     assert jobs.records("execution_stats") == sync.records("execution_stats")
+
+
+def test_async_jobs_always_stops_at_the_availability_date_like_attempts(tmp_path, emulator) -> None:
+    run = run_tap(tmp_path, tap_config(emulator, async_jobs="always"), streams=["execution_stats"])
+    assert run.returncode == 0, run.stderr
+    assert max(r["intervalEnd"] for r in run.records("execution_stats")) <= "2026-03-19T00:00:00+00:00"
+    assert run.states[-1]["bookmarks"]["execution_stats"]["replication_key_value"] == "2026-03-19T00:00:00+00:00"
+    assert "newer data waits for a later run" in run.stderr
 
 
 def test_campaign_ids_limit_execution_stats(tmp_path, emulator) -> None:

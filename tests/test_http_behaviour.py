@@ -59,10 +59,10 @@ def test_short_lived_tokens_are_renewed_before_they_expire(tmp_path, fresh_emula
 def test_a_revoked_token_is_replaced_once_after_a_401(fresh_emulator) -> None:
     emu = fresh_emulator
     tap = TapGenesysOutbound(config=tap_config(emu), setup_mapper=False)
-    stream = tap.streams["campaigns"]
-    assert stream.fetch_json(CAMPAIGNS)["entities"]
-    tap.authenticator.access_token = "revoked-token"  # the server no longer knows it; the tap thinks it valid
-    assert stream.fetch_json(CAMPAIGNS)["entities"]
+    client = tap.client
+    assert client.get_json(CAMPAIGNS)["entities"]
+    client.authenticator.access_token = "revoked-token"  # the server no longer knows it; the tap thinks it valid
+    assert client.get_json(CAMPAIGNS)["entities"]
     statuses = [s for _, p, s in emu.requests]
     assert statuses.count(401) == 1
     assert [s for _, p, s in emu.requests if p == "/oauth/token"] == [200, 200]

@@ -21,7 +21,8 @@ import pytest
 import requests
 from conftest import ANCHOR, START, _write, catalog_selecting, run_tap, tap_config
 
-from tap_genesys_outbound import auth, client
+from tap_genesys_outbound import api, auth
+from tap_genesys_outbound.api import records_of
 from genesys_emulator import Emulator, EmulatorConfig
 from tap_genesys_outbound.errors import GenesysAPIError
 from tap_genesys_outbound.tap import TapGenesysOutbound, main
@@ -139,7 +140,7 @@ def test_a_token_revoked_before_its_announced_expiry_is_replaced_after_the_401(t
     """Tokens say expires_in=30 but die after 2 s: each later request's 401 brings a new token."""
     emu = small_emu
     emu.faults.token_ttl(2, announced=30)
-    config = tap_config(emu, start_date=SMALL_START, async_jobs="never", max_requests_per_minute=120)
+    config = tap_config(emu, start_date=SMALL_START, async_jobs="never", max_requests_per_minute=60)  # 8 requests: ~5 s
     run = run_tap(tmp_path, config, streams=["attempts"])
     assert_exact(run, emu)
     api = [s for _, p, s in emu.requests if p != "/oauth/token"]
@@ -263,7 +264,7 @@ def test_a_record_list_that_is_not_a_list_is_one_clear_error(small_emu) -> None:
     response.request = requests.Request("POST", response.url).prepare()
     with pytest.raises(GenesysAPIError, match=r"attempts: POST /api/v2/analytics/conversations/details/query "
                                               r"answered 'conversations' as a JSON dict, not a list"):
-        list(tap.streams["attempts"].parse_response(response))
+        records_of(response, "conversations", tap.streams["attempts"].name)
 
 
 # --- 2. bad user input ----------------------------------------------------------------------------------
@@ -321,8 +322,8 @@ def run_in_process(tmp_path, config: dict, streams: t.Sequence[str], capfd) -> t
 
 @pytest.fixture
 def low_retry_bounds(monkeypatch) -> None:  # noqa: ANN001
-    monkeypatch.setattr(client, "MAX_TRIES", 3)
-    monkeypatch.setattr(client, "MAX_RETRY_SECONDS", 4)
+    monkeypatch.setattr(api, "MAX_TRIES", 3)
+    monkeypatch.setattr(api, "MAX_RETRY_SECONDS", 4)
     monkeypatch.setattr(auth, "MAX_TOKEN_TRIES", 2)
 
 

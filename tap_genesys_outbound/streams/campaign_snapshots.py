@@ -23,8 +23,8 @@ import typing as t
 
 from singer_sdk.helpers.types import Context
 
-from tap_genesys_outbound.client import GenesysStream
 from tap_genesys_outbound.errors import GenesysAPIError
+from tap_genesys_outbound.streams.base import GenesysStream
 from tap_genesys_outbound.streams.interval_stats import ratio
 from tap_genesys_outbound.streams.windowed import WindowedStream
 from tap_genesys_outbound.windows import Window, iso_z, parse_timestamp, split_at_midnights
@@ -45,12 +45,10 @@ def batches(items: list[str], size: int) -> t.Iterator[list[str]]:
 class CampaignScopedStream(GenesysStream):
     """A stream that reads per campaign: `campaign_ids` when set, else every campaign of the org."""
 
-    path = ""
-
     def campaigns(self) -> list[dict]:
-        """`{id, name}` of the campaigns to read, in listing order."""
+        """The `Campaign` objects to read (the shared lookup), in listing order."""
         wanted = self.config.get("campaign_ids")
-        found = [{"id": c["id"], "name": c.get("name")} for c in self._tap_ref.campaign_list(self)]
+        found = self.lookups.campaigns()
         missing = sorted(set(wanted or ()) - {c["id"] for c in found})
         if missing:
             self.logger.warning("%s: campaign_ids not found (deleted or not visible to the OAuth client): %s",
@@ -68,37 +66,41 @@ class CampaignStatsStream(CampaignScopedStream):
     def generate_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
         snapshot_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
         campaigns = self.campaigns()
-        for batch in batches([c["id"] for c in campaigns], PERFORMANCE_BATCH):
-            names = {c["id"]: c["name"] for c in campaigns}
+        by_id = {c["id"]: c for c in campaigns}
+        for batch in batches(list(by_id), PERFORMANCE_BATCH):
             performance = {(e.get("campaign") or {}).get("id"): e for e in
-                           self.fetch_json(PERFORMANCE_PATH, method="POST", body=batch).get("entities") or []}
+                           self.api.post_json(PERFORMANCE_PATH, batch).get("entities") or []}
             progress = {(p.get("campaign") or {}).get("id"): p for p in self._progress(batch)}
             for campaign_id in batch:
                 stats = self._stats(campaign_id)
                 if campaign_id not in performance and stats is None:
                     self.logger.warning("%s: no live data for campaign %s; skipped", self.name, campaign_id)
                     continue
-                yield snapshot_record(campaign_id, names.get(campaign_id), snapshot_at,
-                                      performance.get(campaign_id), stats, progress.get(campaign_id))
+                yield snapshot_record(by_id[campaign_id], snapshot_at, performance.get(campaign_id), stats,
+                                      progress.get(campaign_id))
 
     def _progress(self, batch: list[str]) -> list[dict]:
-        response = self.fetch_response(PROGRESS_PATH, method="POST", body=batch)
-        body = response.json() if response.content else []
+        body = self.api.post_json(PROGRESS_PATH, batch)  # a bare array (genesys-api.md 2.2)
         return body if isinstance(body, list) else body.get("entities") or []
 
     def _stats(self, campaign_id: str) -> dict | None:
         try:
-            return self.fetch_json(f"{CAMPAIGNS_PATH}/{campaign_id}/stats")
+            return self.api.get_json(f"{CAMPAIGNS_PATH}/{campaign_id}/stats")
         except GenesysAPIError as exc:
-            if " 404 " not in str(exc):
+            if exc.status != 404:
                 raise
             return None
 
 
-def snapshot_record(campaign_id: str, name: str | None, snapshot_at: str, performance: dict | None,
-                    stats: dict | None, progress: dict | None) -> dict:
-    """A campaign_stats row; performance wins where both views carry a field (it is the batch snapshot)."""
+def snapshot_record(campaign: dict, snapshot_at: str, performance: dict | None, stats: dict | None,
+                    progress: dict | None) -> dict:
+    """A campaign_stats row; performance wins where both views carry a field (it is the batch snapshot).
+
+    The performance query's `division` is a bare reference (id only, genesys-api.md section 9): the
+    division's name comes from the campaign's own `division` reference in the campaigns listing.
+    """
     perf, stats, prog = performance or {}, stats or {}, progress or {}
+    campaign_id, division = campaign["id"], campaign.get("division") or {}
 
     def pick(field: str) -> t.Any:  # noqa: ANN401
         return perf.get(field, stats.get(field))
@@ -111,8 +113,9 @@ def snapshot_record(campaign_id: str, name: str | None, snapshot_at: str, perfor
     percentage = (perf.get("progress") or {}).get("percentage", prog.get("percentage"))
     return {
         "campaignId": campaign_id, "snapshotAt": snapshot_at,
-        "campaignName": (perf.get("campaign") or {}).get("name") or name,
-        "divisionId": (perf.get("division") or {}).get("id"), "divisionName": (perf.get("division") or {}).get("name"),
+        "campaignName": (perf.get("campaign") or {}).get("name") or campaign.get("name"),
+        "divisionId": (perf.get("division") or {}).get("id") or division.get("id"),
+        "divisionName": division.get("name"),
         "campaignStatus": perf.get("campaignStatus"), "dialingMode": perf.get("dialingMode"),
         "contactAttempts": attempts, "contactConnects": connects,
         "connectRatio": (perf.get("contactRate") or {}).get("connectRatio", contact_rate.get("connectRatio")),
@@ -158,10 +161,10 @@ class CampaignStatusHistoryStream(CampaignScopedStream, WindowedStream):
 
     def _read(self, campaign_id: str, window: Window) -> t.Iterator[dict]:
         try:
-            summary = self.fetch_json(f"{DIAGNOSTICS_PATH}/{campaign_id}/summary",
-                                      params={"start": iso_z(window.start), "end": iso_z(window.end)})
+            summary = self.api.get_json(f"{DIAGNOSTICS_PATH}/{campaign_id}/summary",
+                                        {"start": iso_z(window.start), "end": iso_z(window.end)})
         except GenesysAPIError as exc:
-            if " 404 " not in str(exc):
+            if exc.status != 404:
                 raise
             self.logger.warning("%s: campaign %s has no diagnostics (404); skipped", self.name, campaign_id)
             return
@@ -169,8 +172,6 @@ class CampaignStatusHistoryStream(CampaignScopedStream, WindowedStream):
             for item in items or ():
                 if item.get("state") and item.get("dateStart"):
                     yield status_record(campaign_id, kind, item)
-
-
 
 
 def status_record(campaign_id: str, kind: str, item: dict) -> dict:

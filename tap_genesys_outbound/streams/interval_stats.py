@@ -3,9 +3,10 @@
 Both read `[max(start_date, bookmark - lookback), closed edge)` like `attempts`, aligned to whole
 buckets of the granularity (`granularity.py`) and split into requests the API accepts. Each
 request is the synchronous aggregates query or, for backfill windows, an async aggregates job
-(`async_jobs`: `auto` uses jobs for windows that end before the jobs API's data availability
-date, `always` for every window, `never` not at all); both give the same records because a job
-runs the same query body. Aggregates have no paging; job results page with a cursor.
+(`analytics_jobs.plan_reads`, the same rules as attempts: the range is cut at the last bucket
+boundary before the data availability date; `auto` uses jobs before it and the query after,
+`always` stops there, `never` uses no job); both give the same records because a job runs the
+same query body. Aggregates have no paging; job results page with a cursor.
 
 State: like attempts, the bookmark is the end of the last window read in full (a STATE message
 right after it), and the granularity used is kept beside it, so `auto` does not switch from
@@ -20,10 +21,12 @@ import typing as t
 
 from singer_sdk.helpers.types import Context
 
-from tap_genesys_outbound import analytics_jobs as jobs
+from tap_genesys_outbound import filters
 from tap_genesys_outbound import granularity as granularities
+from tap_genesys_outbound.analytics_jobs import AnalyticsJobFailedError, WindowRead, job_result_pages
+from tap_genesys_outbound.api import records_of
 from tap_genesys_outbound.streams.windowed import WindowedStream
-from tap_genesys_outbound.windows import Window, parse_timestamp
+from tap_genesys_outbound.windows import Window, parse_timestamp, split_at
 
 JOB_PAGE_SIZE = 1000
 #: An average handle time above this (seconds) is flagged: 30 minutes per call is implausible for outbound.
@@ -91,18 +94,23 @@ class IntervalAggregateStream(WindowedStream):
         if aligned is None:
             self.logger.info("%s: no whole %s bucket in %s yet", self.name, granularity, to_read)
             return
-        windows = granularities.split(aligned, granularity)
+        windows = self.windows(aligned, granularity)
         self.logger.info("%s: reading %s at granularity %s in %d request(s) (bookmark %s)", self.name, aligned,
                          granularity, len(windows), bookmark)
         self.before_sync()
-        plan = self._plan(windows)
-        for window, use_job in plan:
-            buckets = self._read_window(window, granularity, use_job=use_job)
+        for read in self.plan(windows):
+            buckets = self._read_window(read, granularity)
             yield from self.build_records(buckets, granularity)
-            self.complete_window(window, context, granularity=granularity)
+            self.complete_window(read.window, context, granularity=granularity)
+
+    def windows(self, aligned: Window, granularity: str) -> list[Window]:
+        """Requests within the granularity's limit, cut at the bucket boundary before the availability date."""
+        available_until = self.lookups.data_availability_date() if self.config["async_jobs"] != "never" else None
+        boundary = granularities.floor(available_until, granularity) if available_until else None
+        return [piece for part in split_at(aligned, boundary) for piece in granularities.split(part, granularity)]
 
     def _granularity(self, to_read: Window, previous: str | None) -> str:
-        setting = self.config.get("granularity", "auto")
+        setting = self.config["granularity"]
         if setting == "auto" and previous in granularities.MAX_SPAN:
             self.logger.info("%s: granularity auto keeps %s, the granularity of the bookmarked data", self.name,
                              previous)
@@ -121,24 +129,14 @@ class IntervalAggregateStream(WindowedStream):
         return {"interval": window.interval, "granularity": granularity, "groupBy": list(self.group_by),
                 "filter": self.query_filter(), "metrics": list(self.metrics)}
 
-    def _plan(self, windows: list[Window]) -> list[tuple[Window, bool]]:
-        mode = self.config.get("async_jobs", "auto")
-        if mode == "never":
-            return [(w, False) for w in windows]
-        if mode == "always":
-            return [(w, True) for w in windows]
-        available_until = jobs.data_availability_date(self)
-        return [(w, available_until is not None and w.end <= available_until) for w in windows]
-
-    def _read_window(self, window: Window, granularity: str, *, use_job: bool) -> dict[tuple, dict[str, dict]]:
-        body = self._query_body(window, granularity)
-        if use_job:
+    def _read_window(self, read: WindowRead, granularity: str) -> dict[tuple, dict[str, dict]]:
+        body = self._query_body(read.window, granularity)
+        if read.use_job:
             try:
-                return self._buckets(self._job_results(body, window))
-            except jobs.AnalyticsJobFailedError as exc:
-                self.logger.warning("%s: %s; reading %s with the sync query instead", self.name, exc, window)
-        results = self.fetch_json(f"{self.aggregates_path}/query", method="POST", body=body).get("results")
-        return self._buckets(results or [])
+                return self._buckets(self._job_results(body))
+            except AnalyticsJobFailedError as exc:
+                self.logger.warning("%s: %s; reading %s with the sync query instead", self.name, exc, read.window)
+        return self._buckets(self.api.post_json(f"{self.aggregates_path}/query", body).get("results") or [])
 
     def _buckets(self, results: list[dict]) -> dict[tuple, dict[str, dict]]:
         """`{(group items, interval): {metric: stats}}`; repeated groups (job pages, merged dimensions) add up."""
@@ -151,19 +149,11 @@ class IntervalAggregateStream(WindowedStream):
                     merge_metrics(buckets.setdefault(_key(group, interval), {}), item.get("metrics") or [])
         return buckets
 
-    def _job_results(self, body: dict, window: Window) -> list[dict]:
-        jobs_path = f"{self.aggregates_path}/jobs"
-        job_id = jobs.submit_job(self, jobs_path, {**body, "pageSize": JOB_PAGE_SIZE})
-        read_in_full = False
-        try:
-            jobs.wait_for_job(self, f"{jobs_path}/{job_id}")
-            results = [result for page in self.iter_cursor_pages(f"{jobs_path}/{job_id}/results")
-                       for result in page.get("results") or []]
-            read_in_full = True
-            return results
-        finally:
-            if not read_in_full:
-                jobs.cancel_job(self, f"{jobs_path}/{job_id}")
+    def _job_results(self, body: dict) -> list[dict]:
+        """Every result group of an aggregates job over the same body (read in full before any record)."""
+        pages = job_result_pages(self.api, f"{self.aggregates_path}/jobs", {**body, "pageSize": JOB_PAGE_SIZE},
+                                 timeout_seconds=self.config["async_job_timeout_seconds"])
+        return [result for page in pages for result in records_of(page, "results", self.name, absent_when=("cursor",))]
 
 
 def _interval_fields(interval: str, granularity: str) -> dict:
@@ -194,14 +184,11 @@ class ExecutionStatsStream(IntervalAggregateStream):
     group_by = ("outboundCampaignId",)
 
     def query_filter(self) -> dict:
-        voice = {"type": "dimension", "dimension": "mediaType", "operator": "matches", "value": "voice"}
+        voice = filters.equals("mediaType", "voice")
         campaign_ids = self.config.get("campaign_ids")
         if not campaign_ids:
-            return {"type": "and", "predicates": [voice, {"type": "dimension", "dimension": "outboundCampaignId",
-                                                          "operator": "exists"}]}
-        return {"type": "and", "predicates": [voice], "clauses": [{"type": "or", "predicates": [
-            {"type": "dimension", "dimension": "outboundCampaignId", "operator": "matches", "value": campaign_id}
-            for campaign_id in campaign_ids]}]}
+            return filters.all_of(voice, filters.exists("outboundCampaignId"))
+        return filters.all_of(voice, clauses=[filters.any_of("outboundCampaignId", campaign_ids)])
 
     def build_records(self, buckets: dict[tuple, dict[str, dict]], granularity: str) -> t.Iterable[dict]:
         rows = []
@@ -257,16 +244,14 @@ class FlowOutcomesStream(IntervalAggregateStream):
         self._warned: set[str] = set()
 
     def before_sync(self) -> None:
-        self._outcome_names = {o["id"]: o.get("name") for o in self._tap_ref.flow_outcome_definitions(self)}
+        self._outcome_names = {o["id"]: o.get("name") for o in self.lookups.flow_outcome_definitions()}
 
     def query_filter(self) -> dict:
-        exists = {"type": "dimension", "dimension": "flowOutcomeId", "operator": "exists"}
+        exists = filters.exists("flowOutcomeId")
         flow_ids = self.config.get("flow_ids")
         if not flow_ids:
-            return {"type": "and", "predicates": [exists]}
-        return {"type": "and", "predicates": [exists], "clauses": [{"type": "or", "predicates": [
-            {"type": "dimension", "dimension": "flowId", "operator": "matches", "value": flow_id}
-            for flow_id in flow_ids]}]}
+            return filters.all_of(exists)
+        return filters.all_of(exists, clauses=[filters.any_of("flowId", flow_ids)])
 
     def build_records(self, buckets: dict[tuple, dict[str, dict]], granularity: str) -> t.Iterable[dict]:
         merged: dict[tuple, dict] = {}

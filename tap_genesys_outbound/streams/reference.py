@@ -1,4 +1,4 @@
-"""Full-table reference streams: campaigns and the dialer's disposition vocabulary.
+"""Full-table reference streams: campaigns, the dialer's disposition vocabulary, flow outcome names.
 
 None of these listings has a modified-since filter (genesys-api.md 2.1), so each
 run reads them whole; they are small.
@@ -11,34 +11,34 @@ import typing as t
 
 from singer_sdk.helpers.types import Context
 
-from tap_genesys_outbound.client import GenesysStream
-from tap_genesys_outbound.pagination import EntityListingPaginator
-
-LISTING_PAGE_SIZE = 100
+from tap_genesys_outbound.streams.base import GenesysStream
 
 
 class EntityListingStream(GenesysStream):
-    """A GET `*EntityListing` endpoint paged by `pageNumber`/`pageSize`."""
+    """A GET `*EntityListing` endpoint, every page of it (`GenesysClient.iter_entities`)."""
 
     primary_keys = ("id",)
     replication_key = None
+    path: str = ""
 
-    def get_new_paginator(self) -> EntityListingPaginator:
-        return EntityListingPaginator()
+    def generate_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        for entity in self.api.iter_entities(self.path):
+            yield self.post_process_entity(entity)
 
-    def get_url_params(self, context: Context | None, next_page_token: int | None) -> dict[str, t.Any]:
-        return {"pageSize": LISTING_PAGE_SIZE, "pageNumber": next_page_token or 1}
+    def post_process_entity(self, entity: dict) -> dict:
+        """Derived fields of one entity; the API's fields are kept as they are."""
+        return entity
 
 
 class CampaignsStream(EntityListingStream):
     """Outbound campaigns with every field of the `Campaign` model."""
 
     name = "campaigns"
-    path = "/api/v2/outbound/campaigns"
+    served_by_lookup = "campaigns"
 
     def generate_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
-        """Read once per run and shared with the campaign-scoped streams (`tap.campaign_list`)."""
-        return iter(self._tap_ref.campaign_list(self))
+        """Read once per run and shared with the campaign-scoped streams (`Lookups.campaigns`)."""
+        return iter(self.lookups.campaigns())
 
 
 def normalise_flag(flag: str) -> str:
@@ -57,11 +57,10 @@ class DispositionsStream(EntityListingStream):
     """
 
     name = "dispositions"
-    path = "/api/v2/routing/wrapupcodes"
     mapping_path = "/api/v2/outbound/wrapupcodemappings"
 
     def generate_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
-        mapping = self.fetch_json(self.mapping_path)
+        mapping = self.api.get_json(self.mapping_path)
         flags_by_code = {code: sorted({normalise_flag(f) for f in flags}) for code, flags in
                          (mapping.get("mapping") or {}).items()}
         default_flags = sorted({normalise_flag(f) for f in mapping.get("defaultSet") or []})
@@ -71,7 +70,7 @@ class DispositionsStream(EntityListingStream):
             "mappingDateModified": mapping.get("dateModified"),
         }
         seen: set[str] = set()
-        for code in self._tap_ref.wrapup_codes(self):  # shared with attempts: one read per run
+        for code in self.lookups.wrapup_codes():  # shared with attempts: one read per run
             seen.add(code["id"])
             yield self._with_flags(code, flags_by_code, default_flags, mapping_meta, deleted=False)
         for code_id in sorted(set(flags_by_code) - seen):
@@ -97,7 +96,7 @@ class CallAnalysisResponseSetsStream(EntityListingStream):
     name = "call_analysis_response_sets"
     path = "/api/v2/outbound/callanalysisresponsesets"
 
-    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
+    def post_process_entity(self, row: dict) -> dict:
         """Add `responseList`, one row per disposition key, for warehouses that can't query maps."""
         responses = row.get("responses") or {}
         row["responseList"] = [
@@ -105,3 +104,17 @@ class CallAnalysisResponseSetsStream(EntityListingStream):
             for key, reaction in sorted(responses.items())
         ]
         return row
+
+
+class FlowOutcomeDefinitionsStream(EntityListingStream):
+    """`GET /api/v2/flows/outcomes` (genesys-api.md 6.2), the names `flow_outcomes` rows are joined to.
+
+    An outcome deleted since it was reached is absent here; `flow_outcomes` keeps its id with a null name.
+    """
+
+    name = "flow_outcome_definitions"
+    served_by_lookup = "flow_outcomes"
+
+    def generate_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        """Read once per run and shared with `flow_outcomes` (`Lookups.flow_outcome_definitions`)."""
+        return iter(self.lookups.flow_outcome_definitions())

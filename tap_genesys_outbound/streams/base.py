@@ -1,0 +1,77 @@
+"""The base of every stream: schema from `schemas/`, records from the shared client, a summary line.
+
+Streams do not send HTTP themselves: each receives the run's `GenesysClient` (one token, one
+request budget, one set of retry rules, see `api.py`) and the shared `Lookups`. They subclass the
+SDK's plain `Stream` rather than `RESTStream` because the REST request loop is serial and owned by
+one stream, while the tap's requests must share one budget across streams and threads; what the
+SDK gives a stream (catalog, selection, state, typing, stream maps, message writing) is kept.
+"""
+
+from __future__ import annotations
+
+import time
+import typing as t
+from pathlib import Path
+
+from singer_sdk import Stream
+from singer_sdk.helpers.types import Context
+from singer_sdk.schema.source import SchemaDirectory, StreamSchema
+
+if t.TYPE_CHECKING:
+    from singer_sdk import Tap
+
+    from tap_genesys_outbound.api import GenesysClient, RequestStats
+    from tap_genesys_outbound.lookups import Lookups
+    from tap_genesys_outbound.settings import ResolvedSettings
+
+#: Wheels carry the schemas inside the package; a source checkout keeps them at the top level.
+SCHEMAS_DIR = next(
+    p for p in (Path(__file__).parent.parent / "schemas", Path(__file__).parent.parent.parent / "schemas")
+    if p.is_dir()
+)
+
+
+class GenesysStream(Stream):
+    """Base class of every Genesys Cloud stream."""
+
+    #: `schemas/<stream name>.json`
+    schema = StreamSchema(SchemaDirectory(SCHEMAS_DIR))
+    #: The shared lookup whose data this stream emits (its requests are counted there, not here).
+    served_by_lookup: str | None = None
+
+    def __init__(self, tap: Tap, *, client: GenesysClient, lookups: Lookups, settings: ResolvedSettings) -> None:
+        super().__init__(tap)
+        self.api = client.for_stream(self.name)
+        self.lookups = lookups
+        self.settings = settings
+        self.records_emitted = 0
+
+    def generate_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        """The stream's records; override this instead of `get_records` so the summary counts them."""
+        raise NotImplementedError
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        for record in self.generate_records(context):
+            self.records_emitted += 1
+            yield record
+
+    def sync(self, context: Context | None = None) -> None:
+        started = time.monotonic()
+        try:
+            super().sync(context)
+        finally:
+            self.logger.info("%s", self.summary(time.monotonic() - started))
+
+    def summary(self, seconds: float) -> str:
+        """One line: records, requests, retries, rate-limit waits; a lookup-served stream says so."""
+        requests = _counts(self.api.stats)
+        if self.served_by_lookup:
+            lookup = self.lookups.stats.get(self.served_by_lookup)
+            read = f": {_counts(lookup)}" if lookup is not None else ""
+            requests = f"served by the shared '{self.served_by_lookup}' lookup, read once per run{read}"
+        return f"{self.name} summary: {self.records_emitted} records, {requests}, {seconds:.1f} s in all"
+
+
+def _counts(stats: RequestStats) -> str:
+    return (f"{stats.requests} requests, {stats.retries} retries, "
+            f"{stats.rate_limit_wait_seconds:.1f} s waited on rate limits")
