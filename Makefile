@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test test-fast lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,14 @@ demo: install
 ## test: the whole suite (unit, emulator integration, SDK standard tests, wheel, Meltano + DuckDB)
 test: install
 	$(BIN)/python -m pytest
+
+## test-fast: the unit tier only (no emulator, no Meltano), for the edit-test loop
+test-fast: install
+	$(BIN)/python -m pytest -m unit -q
+
+## lint: ruff over the whole repository (configured in pyproject.toml)
+lint: install
+	$(BIN)/ruff check .
 
 ## bench: extraction benchmark against the emulator
 bench: install

@@ -24,7 +24,7 @@ import time
 import requests
 
 DETAILS = "/api/v2/analytics/conversations/details"
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def ts(text: str) -> dt.datetime:

@@ -74,7 +74,7 @@ class ChildRun:
     stderr: str
 
 
-def run_child(args: list[str], *, stdout: t.Any = subprocess.DEVNULL, timeout: float = 3600) -> ChildRun:  # noqa: ANN401
+def run_child(args: list[str], *, stdout: t.Any = subprocess.DEVNULL, timeout: float = 3600) -> ChildRun:
     """Run `args`, returning its own CPU time and peak RSS (os.wait4: this child only)."""
     with tempfile.TemporaryFile(mode="w+") as err:
         started = time.monotonic()
@@ -159,7 +159,7 @@ class Bench:
         self.start = iso(parse(ANCHOR) - dt.timedelta(days=emu.days))
         self._catalog: dict | None = None
 
-    def tap_config(self, **overrides: t.Any) -> dict:  # noqa: ANN401
+    def tap_config(self, **overrides: t.Any) -> dict:
         return {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "api_url": self.emu.url,
                 "login_url": self.emu.url, "start_date": self.start, "end_date": ANCHOR,
                 "max_requests_per_minute": 300, "async_jobs": self.async_jobs, **overrides}
@@ -182,13 +182,11 @@ class Bench:
         log = self.emu.log()
         return len(log), sum(1 for _, _, status in log if status == 429), log
 
-    def tap(self, streams: str, *, profile: str | None = None, **config: t.Any) -> Measure:  # noqa: ANN401
+    def tap(self, streams: str, *, profile: str | None = None, **config: t.Any) -> Measure:
         args = [sys.executable]
         if profile:
             args += ["-m", "cProfile", "-o", profile]
-        args += self.tap_entry + [
-                 "--config", str(write_json(self.work / "tap-config.json", self.tap_config(**config))),
-                 "--catalog", str(self.catalog(streams))]
+        args += [*self.tap_entry, "--config", str(write_json(self.work / "tap-config.json", self.tap_config(**config))), "--catalog", str(self.catalog(streams))]
         self.emu.reset_log()
         run = run_child(args)
         requests_, throttled, log = self._counted(run, "the tap")
@@ -231,10 +229,10 @@ def parse(text: str) -> dt.datetime:
 
 
 def iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def write_json(path: Path, content: t.Any) -> Path:  # noqa: ANN401
+def write_json(path: Path, content: t.Any) -> Path:
     path.write_text(json.dumps(content))
     return path
 
@@ -244,7 +242,7 @@ def med(values: t.Iterable[float]) -> float:
     return statistics.median(values) if values else math.nan
 
 
-def say(*parts: t.Any) -> None:  # noqa: ANN401
+def say(*parts: t.Any) -> None:
     print(*parts, file=sys.stderr, flush=True)  # progress on stderr, the table on stdout
 
 
@@ -266,13 +264,13 @@ class Table:
         widths = [max(len(r[i]) for r in [header, *body]) for i in range(5)]
         line = "  ".join("-" * w for w in widths)
         print(line)
-        print("  ".join(h.ljust(w) for h, w in zip(header, widths)))
+        print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=False)))
         print(line)
         for row in self.rows:
             if row[0].startswith("-- "):
                 print(row[0])
             else:
-                print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+                print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)).rstrip())
         print(line)
         for note in self.notes:
             print(note)

@@ -1,4 +1,12 @@
-"""Paste `tap-genesys-outbound --about --format=markdown`'s settings table into README.md."""
+"""Regenerate README.md's generated tables from the code that defines them.
+
+* settings: `tap-genesys-outbound --about --format=markdown`;
+* attempt statuses: `attempt_mapping.STATUS_DESCRIPTIONS`;
+* attempt quality flags: `attempt_mapping.QUALITY_FLAGS`.
+
+Each table sits between `<!-- NAME:start … -->` and `<!-- NAME:end -->`; tests/test_readme.py
+fails when the README differs from what this script writes.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +14,8 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+
+from tap_genesys_outbound.attempt_mapping import QUALITY_FLAGS, STATUS_DESCRIPTIONS
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -17,10 +27,26 @@ def settings_table() -> str:
     return table.strip()
 
 
+def markdown_table(header: tuple[str, str], rows: dict[str, str]) -> str:
+    lines = [f"| {header[0]} | {header[1]} |", "|---|---|"]
+    lines += [f"| `{key}` | {text} |" for key, text in rows.items()]
+    return "\n".join(lines)
+
+
+def with_block(readme: str, name: str, content: str) -> str:
+    return re.sub(rf"(<!-- {name}:start[^\n]*-->\n).*?(<!-- {name}:end -->)",
+                  lambda m: f"{m.group(1)}{content}\n{m.group(2)}", readme, flags=re.S)
+
+
 def with_settings(readme: str, table: str) -> str:
-    return re.sub(r"(<!-- settings:start[^\n]*-->\n).*?(<!-- settings:end -->)",
-                  lambda m: f"{m.group(1)}{table}\n{m.group(2)}", readme, flags=re.S)
+    return with_block(readme, "settings", table)
+
+
+def regenerated(readme: str) -> str:
+    readme = with_settings(readme, settings_table())
+    readme = with_block(readme, "statuses", markdown_table(("status", "meaning"), STATUS_DESCRIPTIONS))
+    return with_block(readme, "quality-flags", markdown_table(("flag", "meaning"), QUALITY_FLAGS))
 
 
 if __name__ == "__main__":
-    README.write_text(with_settings(README.read_text(), settings_table()))
+    README.write_text(regenerated(README.read_text()))

@@ -33,24 +33,25 @@ the rules themselves are :data:`STATUS_PRECEDENCE`):
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 _P = "disposition.classification."
 
-STATUS_DESCRIPTIONS: dict[str, str] = {
-    "CONNECTED": "A live person was reached (call analysis 'person' or an agent talked).",
+STATUS_DESCRIPTIONS: dict[str, str] = {  # the README's status table is generated from this
+    "CONNECTED": "A live person was reached (call analysis `person`, or an agent talked).",
     "MACHINE": "Answering machine detected.",
     "NO_ANSWER": "No answer (ring timeout or silent greeting).",
     "BUSY": "Busy signal.",
     "FAX": "Fax or modem tone.",
-    "SIT_CALLABLE": "Special information tone; the number stays callable.",
-    "INVALID_NUMBER": "Number invalid or uncallable (uncallable SIT/notfound, invalid codes).",
-    "DNC": "Not dialled: do-not-call list hit or DNC check failure.",
-    "SKIPPED": "Preview call skipped by the agent.",
-    "ABANDONED": "Person reached but no agent took the call.",
-    "FAILED": "Technical failure (error disconnect or nError).",
-    "IN_PROGRESS": "Conversation has not ended yet; re-read later.",
-    "OTHER": "No rule matched; see the raw fields.",
+    "SIT_CALLABLE": "Special information tone; the number stays callable (`callable.sit`).",
+    "INVALID_NUMBER": "`uncallable.sit`, `uncallable.notfound`, `ININ-OUTBOUND-INVALID-PHONE-NUMBER`, "
+                      "`-PREVIEW-ERROR-PHONE-NUMBER`, `-SIT-UNCALLABLE`.",
+    "DNC": "Not dialled: `ININ-OUTBOUND-ON-DO-NOT-CALL-LIST`, `-DNC-SKIPPED`, `-DNC-AUTHENTICATION-FAILED`.",
+    "SKIPPED": "Preview call skipped: `ININ-OUTBOUND-PREVIEW-SKIPPED`.",
+    "ABANDONED": "A person was reached but no agent took the call (`nOutboundAbandoned`, or queued with no agent).",
+    "FAILED": "Technical failure: `callable.disconnect`, an `error` disconnect or `nError`.",
+    "IN_PROGRESS": "No `conversationEnd` yet; a later run re-reads it (see lookback).",
+    "OTHER": "No rule matched; raw values stay in their own fields and `qualityFlags` has `UNMAPPED_STATUS`.",
 }
 
 SYSTEM_WRAPUP_STATUS: dict[str, str] = {
@@ -94,7 +95,7 @@ STATUS_PRECEDENCE: tuple[tuple[str, str], ...] = (
     ("FALLBACK", "anything else -> OTHER"),
 )
 
-QUALITY_FLAGS: dict[str, str] = {
+QUALITY_FLAGS: dict[str, str] = {  # the README's quality-flag table is generated from this
     "IN_PROGRESS": "No conversationEnd yet; the record changes on a later re-read.",
     "END_BEFORE_START": "conversationEnd over 10 minutes before conversationStart (clock skew).",
     "NO_CONVERSATION_MEDIA": "No customer/external participant with a session (nothing dialled).",
@@ -167,10 +168,28 @@ class _Scan:
       (ISO strings of one format compare like times; ties go to the later one).
     """
 
-    __slots__ = ("session", "session_on_dialer", "disposition", "analyzer", "agent_id",
-                 "agent_queue", "acd_queue", "has_acd", "interacted", "agent_code",
-                 "other_code", "codes", "metrics", "disc_pref", "disc_any", "error",
-                 "has_media", "agents", "dialed", "dialers")
+    __slots__ = (
+        "acd_queue",
+        "agent_code",
+        "agent_id",
+        "agent_queue",
+        "agents",
+        "analyzer",
+        "codes",
+        "dialed",
+        "dialers",
+        "disc_any",
+        "disc_pref",
+        "disposition",
+        "error",
+        "has_acd",
+        "has_media",
+        "interacted",
+        "metrics",
+        "other_code",
+        "session",
+        "session_on_dialer",
+    )
 
     def __init__(self, participants: list[dict]) -> None:
         self.session = self.disposition = self.analyzer = self.agent_id = None
@@ -251,7 +270,7 @@ def _parse(ts: str | None) -> datetime | None:
         dt = datetime.fromisoformat(ts) if ts else None
     except ValueError:
         return None
-    return dt.replace(tzinfo=timezone.utc) if dt and dt.tzinfo is None else dt
+    return dt.replace(tzinfo=UTC) if dt and dt.tzinfo is None else dt
 
 
 def _segment_seconds(participants: list[dict], segment_type: str) -> float | None:

@@ -22,7 +22,6 @@ from singer_sdk.pagination import BaseAPIPaginator, PageNumberPaginator
 
 from tap_genesys_outbound.errors import GenesysAPIError
 
-
 _decode_json = msgspec.json.Decoder().decode  # several times faster than requests' json on large pages
 
 
@@ -97,7 +96,7 @@ class QueryPageNumberPaginator(PageNumberPaginator):
         return not (is_short_page and isinstance(total_hits, int) and read_so_far >= total_hits)
 
 
-class CursorPaginator(BaseAPIPaginator[t.Optional[str]]):
+class CursorPaginator(BaseAPIPaginator[str | None]):
     """Opaque `cursor` of analytics job results; an empty page with a cursor is not the end."""
 
     def __init__(self) -> None:

@@ -58,7 +58,8 @@ CONFIG_SCHEMA = th.PropertiesList(
                 allowed_values=list(REGIONS),
                 description="Genesys Cloud region domain, e.g. mypurecloud.com (us-east-1) or mypurecloud.ie."),
     th.Property("api_url", th.StringType, title="API URL",
-                description="Override of the API base URL (default https://api.<region>), for proxies or the emulator."),
+                description="Override of the API base URL (default https://api.<region>), "
+                            "for proxies or the emulator."),
     th.Property("login_url", th.StringType, title="Login URL",
                 description="Override of the token host (default https://login.<region>)."),
     th.Property("start_date", th.DateTimeType, required=True, title="Start Date",
@@ -70,9 +71,11 @@ CONFIG_SCHEMA = th.PropertiesList(
     th.Property("flow_ids", th.ArrayType(th.StringType), title="Flow IDs",
                 description="Limit flow-scoped streams to these flow UUIDs (default: all)."),
     th.Property("lookback_window_hours", th.IntegerType(minimum=0), default=48, title="Lookback Window (hours)",
-                description="How far before the bookmark incremental streams re-read, to catch late-completing calls."),
+                description="How far before the bookmark incremental streams re-read, "
+                            "to catch late-completing calls."),
     th.Property("analytics_delay_minutes", th.IntegerType(minimum=0), default=60, title="Analytics Delay (minutes)",
-                description="Never read analytics data newer than now minus this, so every window read is closed."),
+                description="Never read analytics data newer than now minus this, "
+                            "so every window read is closed."),
     th.Property("granularity", th.StringType, default="auto", allowed_values=list(GRANULARITIES),
                 title="Granularity",
                 description="Bucket size of interval streams: auto picks the finest the API allows per request."),
@@ -80,12 +83,15 @@ CONFIG_SCHEMA = th.PropertiesList(
                 title="Async Jobs",
                 description="Use the analytics async jobs API for backfill windows: auto (before the data "
                             "availability date), always, or never."),
-    th.Property("max_requests_per_minute", th.IntegerType(minimum=1, maximum=MAX_REQUESTS_PER_MINUTE), default=240, title="Max Requests per Minute",
-                description="Client-side request budget shared by all streams of a run (Genesys allows 300 per token)."),
+    th.Property("max_requests_per_minute", th.IntegerType(minimum=1, maximum=MAX_REQUESTS_PER_MINUTE), default=240,
+                title="Max Requests per Minute",
+                description="Client-side request budget shared by all streams of a run "
+                            "(Genesys allows 300 per token)."),
     th.Property("async_job_timeout_seconds", th.IntegerType(minimum=1), default=1800,
                 title="Async Job Timeout (seconds)",
                 description="How long to wait for an analytics job before reading its window with the sync query."),
-    th.Property("request_timeout_seconds", th.IntegerType(minimum=1, maximum=600), default=60, title="Request Timeout (seconds)",
+    th.Property("request_timeout_seconds", th.IntegerType(minimum=1, maximum=600), default=60,
+                title="Request Timeout (seconds)",
                 description="Seconds to wait for one HTTP response before retrying it."),
 ).to_dict()
 
@@ -98,7 +104,7 @@ def _parse_datetime(setting: str, value: t.Any) -> dt.datetime:  # noqa: ANN401
             parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
         except ValueError:
             raise ConfigError(setting, f"an ISO-8601 date-time such as 2024-05-01T00:00:00Z, got {value!r}") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 def _check_uuid_list(config: dict, setting: str) -> None:
@@ -120,7 +126,7 @@ def _check_url(config: dict, setting: str) -> None:
 
 def validate_settings(config: t.Mapping[str, t.Any], now: dt.datetime | None = None) -> None:
     """Raise `ConfigError` for the first setting a JSON Schema cannot check, in the table's order."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     config = dict(config)
     for setting in ("client_id", "client_secret"):
         if not isinstance(config.get(setting), str) or not config[setting].strip():
@@ -202,7 +208,7 @@ class ResolvedSettings(t.NamedTuple):
 
 def resolve_settings(config: t.Mapping[str, t.Any], now: dt.datetime | None = None) -> ResolvedSettings:
     """Times and URLs from a config whose defaults the SDK has filled in."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     region = config["region"]
     delay = dt.timedelta(minutes=config["analytics_delay_minutes"])
     end = _parse_datetime("end_date", config["end_date"]) if config.get("end_date") else now - delay

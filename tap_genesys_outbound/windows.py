@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import typing as t
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 DAY = dt.timedelta(days=1)
 
 

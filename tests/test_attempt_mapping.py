@@ -14,13 +14,15 @@ import pytest
 from tap_genesys_outbound.attempt_mapping import (
     CALL_ANALYSIS_DEFERRED,
     CALL_ANALYSIS_STATUS,
-    STATUS_DESCRIPTIONS,
     QUALITY_FLAGS,
+    STATUS_DESCRIPTIONS,
     STATUS_PRECEDENCE,
     SYSTEM_WRAPUP_STATUS,
     AttemptMapper,
     classify_status,
 )
+
+pytestmark = pytest.mark.unit
 
 SCHEMA = json.loads((Path(__file__).parents[1] / "schemas" / "attempts.json").read_text())
 VALIDATOR = jsonschema.Draft7Validator(SCHEMA)

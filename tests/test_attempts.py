@@ -8,10 +8,12 @@ import sys
 from collections import Counter
 
 import pytest
-from conftest import ANCHOR, START, _write, catalog_selecting, run_tap, tap_config
+from helpers import ANCHOR, START, catalog_selecting, run_tap, tap_config, write_json
 
-from tap_genesys_outbound.attempt_mapping import STATUS_DESCRIPTIONS
 from genesys_emulator import Emulator, EmulatorConfig
+from tap_genesys_outbound.attempt_mapping import STATUS_DESCRIPTIONS
+
+pytestmark = pytest.mark.emulator
 
 EXPECTED_STATUS = {  # emulator outcome kind -> the status the taxonomy must give it
     "agent": "CONNECTED", "abandoned": "ABANDONED", "machine": "MACHINE", "noanswer": "NO_ANSWER",
@@ -120,8 +122,8 @@ def test_lookback_picks_up_calls_that_completed_after_the_first_run(tmp_path, fr
 
 def test_a_run_killed_midway_resumes_from_its_last_state_without_loss(tmp_path, emulator) -> None:
     config = tap_config(emulator, async_jobs="never", lookback_window_hours=0)
-    args = [sys.executable, "-m", "tap_genesys_outbound.tap", "--config", _write(tmp_path / "c.json", config),
-            "--catalog", _write(tmp_path / "cat.json", catalog_selecting("attempts"))]
+    args = [sys.executable, "-m", "tap_genesys_outbound.tap", "--config", write_json(tmp_path / "c.json", config),
+            "--catalog", write_json(tmp_path / "cat.json", catalog_selecting("attempts"))]
     process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     first_ids, last_state = [], None
     for line in process.stdout:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from conftest import ANCHOR, run_tap, tap_config
+from helpers import ANCHOR, run_tap, tap_config
 
 from genesys_emulator import Emulator, EmulatorConfig
 from tap_genesys_outbound.windows import parse_timestamp
+
+pytestmark = pytest.mark.emulator
 
 PERFORMANCE = "/api/v2/outbound/campaigns/performance/query"
 DIAGNOSTICS = "/api/v2/outbound/diagnostics/campaigns"

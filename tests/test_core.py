@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 
+import pytest
 from singer_sdk.testing import SuiteConfig, get_tap_test_class
 
 from genesys_emulator import Emulator, EmulatorConfig
@@ -29,3 +30,5 @@ TestTapGenesysOutbound = get_tap_test_class(
     config=SAMPLE_CONFIG,
     suite_config=SuiteConfig(),
 )
+
+pytestmark = pytest.mark.emulator

@@ -15,6 +15,8 @@ import requests
 
 from genesys_emulator import Dataset, Emulator, EmulatorConfig
 
+pytestmark = pytest.mark.emulator
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 DETAILS = "/api/v2/analytics/conversations/details"
 CONFIG = dict(seed=42, campaigns=12, attempts=2000, days=30, anchor="2026-03-20T00:00:00Z")

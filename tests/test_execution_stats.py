@@ -6,12 +6,14 @@ import datetime as dt
 from collections import Counter, defaultdict
 
 import pytest
-from conftest import ANCHOR, START, run_tap, tap_config
+from helpers import ANCHOR, START, run_tap, tap_config
 
-from tap_genesys_outbound import granularity as g
 from genesys_emulator.dataset import OUTCOMES
+from tap_genesys_outbound import granularity as g
 from tap_genesys_outbound.streams.interval_stats import execution_record
 from tap_genesys_outbound.windows import Window, parse_timestamp
+
+pytestmark = pytest.mark.emulator
 
 AGG_QUERY = "/api/v2/analytics/conversations/aggregates/query"
 AGG_JOBS = "/api/v2/analytics/conversations/aggregates/jobs"

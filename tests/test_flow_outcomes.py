@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 import pytest
-from conftest import ANCHOR, START, run_tap, tap_config
+from helpers import ANCHOR, START, run_tap, tap_config
 
 from genesys_emulator import Emulator, EmulatorConfig
 from genesys_emulator.dataset import iso, to_ms
+
+pytestmark = pytest.mark.emulator
 
 FLOW_JOBS = "/api/v2/analytics/flows/aggregates/jobs"
 

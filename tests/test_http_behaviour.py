@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import time
 
-from conftest import run_tap, tap_config
+import pytest
+from helpers import run_tap, tap_config
 
 from tap_genesys_outbound.tap import TapGenesysOutbound
+
+pytestmark = pytest.mark.emulator
 
 CAMPAIGNS = "/api/v2/outbound/campaigns"
 

@@ -13,9 +13,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ANCHOR
+from helpers import ANCHOR
 
 from genesys_emulator import Emulator, EmulatorConfig
+
+pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parent.parent
 MELTANO = str(Path(sys.executable).parent / "meltano")
@@ -60,8 +62,8 @@ def test_meltano_run_loads_exactly_the_emulator_data_once(tmp_path, meltano_env)
         assert set(loaded_ids) == expected_ids
         counts = {t: query(warehouse, f"select count(*) from genesys.{t}")[0][0]
                   for t in ("campaigns", "dispositions", "call_analysis_response_sets")}
-        assert counts == {"campaigns": len(data.campaigns),
-                          "dispositions": len({c["id"] for c in data.wrapup_codes} | set(data.wrapup_mapping["mapping"])),
+        dispositions = {c["id"] for c in data.wrapup_codes} | set(data.wrapup_mapping["mapping"])
+        assert counts == {"campaigns": len(data.campaigns), "dispositions": len(dispositions),
                           "call_analysis_response_sets": len(data.response_sets)}
 
         # issue 4's reconciliation, in SQL on the warehouse: execution_stats agrees with attempts per campaign and day

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tap_genesys_outbound.rate_limit import RequestBudget
+
+pytestmark = pytest.mark.unit
 
 
 class FakeClock:

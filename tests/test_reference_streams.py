@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from conftest import run_tap, tap_config
+import pytest
+from helpers import run_tap, tap_config
 
 from genesys_emulator import Emulator, EmulatorConfig
 from tap_genesys_outbound.streams.reference import normalise_flag
+
+pytestmark = pytest.mark.emulator
 
 REFERENCE = ("campaigns", "dispositions", "call_analysis_response_sets")
 
@@ -80,4 +83,5 @@ def test_an_empty_page_mid_listing_does_not_end_the_listing(tmp_path) -> None:
         assert run.returncode == 0, run.stderr
         assert emu.request_count("/api/v2/outbound/campaigns") == 3
         got = [r["id"] for r in run.records("campaigns")]
-        assert got == [c["id"] for c in campaigns[100:]], "the SDK would stop at the empty page; pages 2 and 3 must still be read"
+        assert got == [c["id"] for c in campaigns[100:]], \
+            "the SDK would stop at the empty page; pages 2 and 3 must still be read"

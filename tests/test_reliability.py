@@ -19,13 +19,15 @@ import typing as t
 
 import pytest
 import requests
-from conftest import ANCHOR, START, _write, catalog_selecting, run_tap, tap_config
+from helpers import ANCHOR, START, catalog_selecting, run_tap, tap_config, write_json
 
+from genesys_emulator import Emulator, EmulatorConfig
 from tap_genesys_outbound import api, auth
 from tap_genesys_outbound.api import records_of
-from genesys_emulator import Emulator, EmulatorConfig
 from tap_genesys_outbound.errors import GenesysAPIError
 from tap_genesys_outbound.tap import TapGenesysOutbound, main
+
+pytestmark = pytest.mark.emulator
 
 DETAILS = "/api/v2/analytics/conversations/details"
 QUERY = f"{DETAILS}/query"
@@ -51,7 +53,7 @@ def expected_ids(emu: Emulator, start: str = SMALL_START, end: str = ANCHOR) -> 
     return {c["conversationId"] for c in emu.dataset.attempts_in(start, end)}
 
 
-def assert_exact(run: t.Any, emu: Emulator, start: str = SMALL_START, end: str = ANCHOR) -> None:  # noqa: ANN401
+def assert_exact(run: t.Any, emu: Emulator, start: str = SMALL_START, end: str = ANCHOR) -> None:
     """Exit 0, every expected conversation once, nothing else."""
     assert run.returncode == 0, run.stderr[-3000:]
     emitted = ids(run.records("attempts"))
@@ -156,8 +158,8 @@ def test_sigkill_at_random_points_ten_times_then_resume_loses_nothing(tmp_path) 
     with Emulator(EmulatorConfig(seed=5, campaigns=3, attempts=900, days=30, anchor=ANCHOR)) as emu:
         config = tap_config(emu, async_jobs="never", lookback_window_hours=0)  # 5 windows of <= 7 days
         everything = expected_ids(emu, START, ANCHOR)
-        args = [sys.executable, "-m", "tap_genesys_outbound.tap", "--config", _write(tmp_path / "c.json", config),
-                "--catalog", _write(tmp_path / "cat.json", catalog_selecting("attempts"))]
+        args = [sys.executable, "-m", "tap_genesys_outbound.tap", "--config", write_json(tmp_path / "c.json", config),
+                "--catalog", write_json(tmp_path / "cat.json", catalog_selecting("attempts"))]
         union: set[str] = set()
         last_state: dict | None = None
         bookmarks = set()
@@ -165,7 +167,7 @@ def test_sigkill_at_random_points_ten_times_then_resume_loses_nothing(tmp_path) 
             bookmark = (last_state or {}).get("bookmarks", {}).get("attempts", {}).get("replication_key_value")
             remaining = len(expected_ids(emu, bookmark or START, ANCHOR))
             kill_after = rng.randint(1, max(1, min(remaining - 1, 450)))  # RECORD or STATE messages, about 2 windows
-            state_args = ["--state", _write(tmp_path / f"state{kill}.json", last_state)] if last_state else []
+            state_args = ["--state", write_json(tmp_path / f"state{kill}.json", last_state)] if last_state else []
             process = subprocess.Popen(args + state_args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                        text=True)
             emitted: list[str] = []
@@ -202,8 +204,8 @@ def test_data_arriving_while_a_run_pages_is_neither_missed_nor_emitted_twice(tmp
     original = expected_ids(emu, SMALL_START, end)
     config = tap_config(emu, start_date=SMALL_START, end_date=end, async_jobs="never", lookback_window_hours=0,
                         max_requests_per_minute=120)
-    args = [sys.executable, "-m", "tap_genesys_outbound.tap", "--config", _write(tmp_path / "c.json", config),
-            "--catalog", _write(tmp_path / "cat.json", catalog_selecting("attempts"))]
+    args = [sys.executable, "-m", "tap_genesys_outbound.tap", "--config", write_json(tmp_path / "c.json", config),
+            "--catalog", write_json(tmp_path / "cat.json", catalog_selecting("attempts"))]
     process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     emitted: list[str] = []
     states: list[dict] = []
@@ -260,7 +262,7 @@ def test_a_record_list_that_is_not_a_list_is_one_clear_error(small_emu) -> None:
     tap = TapGenesysOutbound(config=tap_config(small_emu), setup_mapper=False)
     response = requests.Response()
     response.status_code, response.url = 200, f"{small_emu.base_url}{QUERY}"
-    response._content = b'{"conversations": {"conversationId": "c1"}, "totalHits": 1}'  # noqa: SLF001
+    response._content = b'{"conversations": {"conversationId": "c1"}, "totalHits": 1}'
     response.request = requests.Request("POST", response.url).prepare()
     with pytest.raises(GenesysAPIError, match=r"attempts: POST /api/v2/analytics/conversations/details/query "
                                               r"answered 'conversations' as a JSON dict, not a list"):
@@ -284,8 +286,8 @@ def test_an_unusable_state_file_is_one_line_and_reads_nothing(tmp_path, small_em
     config = tap_config(small_emu, start_date=SMALL_START)
     state_file = tmp_path / "state.json"
     state_file.write_text(BAD_STATES[case])
-    args = [sys.executable, "-m", "tap_genesys_outbound.tap", "--config", _write(tmp_path / "c.json", config),
-            "--catalog", _write(tmp_path / "cat.json", catalog_selecting("attempts", "execution_stats")),
+    args = [sys.executable, "-m", "tap_genesys_outbound.tap", "--config", write_json(tmp_path / "c.json", config),
+            "--catalog", write_json(tmp_path / "cat.json", catalog_selecting("attempts", "execution_stats")),
             "--state", str(state_file)]
     result = subprocess.run(args, capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 1
@@ -303,10 +305,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def run_in_process(tmp_path, config: dict, streams: t.Sequence[str], capfd) -> tuple[int, str, float]:  # noqa: ANN001
+def run_in_process(tmp_path, config: dict, streams: t.Sequence[str], capfd) -> tuple[int, str, float]:
     """`tap.main()` in this process (so retry bounds can be lowered): exit code, stderr, seconds."""
-    argv = ["--config", _write(tmp_path / "config.json", config),
-            "--catalog", _write(tmp_path / "catalog.json", catalog_selecting(*streams))]
+    argv = ["--config", write_json(tmp_path / "config.json", config),
+            "--catalog", write_json(tmp_path / "catalog.json", catalog_selecting(*streams))]
     root = logging.getLogger()
     handlers = list(root.handlers)
     started = time.monotonic()
@@ -321,13 +323,13 @@ def run_in_process(tmp_path, config: dict, streams: t.Sequence[str], capfd) -> t
 
 
 @pytest.fixture
-def low_retry_bounds(monkeypatch) -> None:  # noqa: ANN001
+def low_retry_bounds(monkeypatch) -> None:
     monkeypatch.setattr(api, "MAX_TRIES", 3)
     monkeypatch.setattr(api, "MAX_RETRY_SECONDS", 4)
     monkeypatch.setattr(auth, "MAX_TOKEN_TRIES", 2)
 
 
-def assert_one_line_error(code: int, stderr: str, caplog, secret: str) -> str:  # noqa: ANN001
+def assert_one_line_error(code: int, stderr: str, caplog, secret: str) -> str:
     assert code == 1
     errors = [line for line in stderr.splitlines() if "error:" in line]
     assert len(errors) == 1, stderr[-3000:]

@@ -13,8 +13,10 @@ from tap_genesys_outbound.errors import ConfigError
 from tap_genesys_outbound.settings import REGIONS, resolve_settings
 from tap_genesys_outbound.tap import TapGenesysOutbound
 
+pytestmark = pytest.mark.unit
+
 VALID = {"client_id": "id", "client_secret": "s3cr3t-value", "start_date": "2026-01-01T00:00:00Z"}
-NOW = dt.datetime(2026, 6, 1, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
 
 BAD_CONFIGS = [
     ({"region": "mypurecloud.co.uk"}, "region", "mypurecloud.ie"),
@@ -35,7 +37,7 @@ BAD_CONFIGS = [
 ]
 
 
-def validate_settings(config: dict, now: dt.datetime | None = None) -> TapGenesysOutbound:  # noqa: ARG001
+def validate_settings(config: dict, now: dt.datetime | None = None) -> TapGenesysOutbound:
     """The whole path a config takes: the SDK's JSON Schema validation (defaults filled), then the tap's checks."""
     return TapGenesysOutbound(config=dict(config), setup_mapper=False)
 

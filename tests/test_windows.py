@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+
+import pytest
 
 from tap_genesys_outbound.windows import Window, read_range, split_at_midnights
 
-UTC = dt.timezone.utc
+pytestmark = pytest.mark.unit
+
+UTC = dt.UTC
 
 
 def t(day: int, hour: int = 0) -> dt.datetime:
@@ -31,7 +36,7 @@ def test_split_cuts_at_midnights_with_at_most_max_days() -> None:
     assert pieces == [Window(t(1, 13), t(8)), Window(t(8), t(15)), Window(t(15), t(17, 5))]
     assert split_at_midnights(Window(t(1, 13), t(1, 14)), max_days=7) == [Window(t(1, 13), t(1, 14))]
     # contiguous and covering
-    assert all(a.end == b.start for a, b in zip(pieces, pieces[1:]))
+    assert all(a.end == b.start for a, b in itertools.pairwise(pieces))
 
 
 def test_interval_string_is_utc_with_z() -> None:

@@ -64,7 +64,7 @@ class CampaignStatsStream(CampaignScopedStream):
     replication_key = None
 
     def generate_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
-        snapshot_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+        snapshot_at = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
         campaigns = self.campaigns()
         by_id = {c["id"]: c for c in campaigns}
         for batch in batches(list(by_id), PERFORMANCE_BATCH):

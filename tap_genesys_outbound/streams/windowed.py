@@ -31,7 +31,7 @@ class WindowedStream(GenesysStream):
             start_date=settings.start, end_date=settings.end,
             bookmark=parse_timestamp(bookmark) if bookmark else None,
             lookback=settings.lookback, analytics_delay=settings.analytics_delay,
-            now=dt.datetime.now(dt.timezone.utc),
+            now=dt.datetime.now(dt.UTC),
         )
         if to_read is None:
             self.logger.info("%s: nothing to read (bookmark %s is at the closed-window edge)", self.name, bookmark)
