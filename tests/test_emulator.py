@@ -435,6 +435,7 @@ def test_cli_serves_and_exits_cleanly():
     try:
         line = proc.stdout.readline().strip()
         assert line.startswith("emulator listening on http://127.0.0.1:")
+        assert proc.stdout.readline().strip() == "client_id=emulator-client client_secret=emulator-secret"
         assert requests.get(line.split()[-1] + "/_emulator/summary").json()["attempts"] == 300
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -443,6 +444,9 @@ def test_cli_serves_and_exits_cleanly():
     out = subprocess.run([sys.executable, "-m", "genesys_emulator", "--print-summary",
                           "--attempts", "300"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     assert json.loads(out)["attempts"] == 300
+    usage = subprocess.run([sys.executable, "-m", "genesys_emulator", "--help"], cwd=ROOT, capture_output=True,
+                           text=True, check=True).stdout
+    assert "--client-secret" in usage and "0 picks a free port" in usage
 
 
 # ------------------------------------------------------------------ aggregates, live campaign state
