@@ -39,6 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--token-ttl", type=float, default=d.token_ttl, help="token lifetime in seconds")
     p.add_argument("--availability-lag-hours", type=float, default=d.availability_lag_hours,
                    help="how far the jobs' dataAvailabilityDate lags the anchor")
+    p.add_argument("--latency-ms", type=float, default=d.latency_ms,
+                   help="server time per /api/v2 request in milliseconds (the token endpoint stays fast)")
+    p.add_argument("--latency-jitter", type=float, default=d.latency_jitter,
+                   help="relative spread of --latency-ms: 0.2 means +-20 %%")
     p.add_argument("--print-summary", action="store_true", help="print the dataset counts as JSON and exit")
     return p
 
@@ -48,7 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     config = EmulatorConfig(seed=args.seed, campaigns=args.campaigns, attempts=args.attempts, days=args.days,
                             anchor=args.anchor, host=args.host, port=args.port, client_id=args.client_id,
                             client_secret=args.client_secret, token_ttl=args.token_ttl,
-                            availability_lag_hours=args.availability_lag_hours)
+                            availability_lag_hours=args.availability_lag_hours, latency_ms=args.latency_ms,
+                            latency_jitter=args.latency_jitter)
     if args.print_summary:
         print(json.dumps(Dataset.generate(config).summary(), indent=2), flush=True)
         return 0

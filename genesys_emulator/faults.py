@@ -5,11 +5,16 @@ API path, /oauth/token included; the /_emulator admin paths are never faulted). 
 on until cleared. Every firing is tallied in `fired[kind]` so tests can prove the tap saw it.
 The same keys drive `set(...)` and the HTTP admin endpoint `POST /_emulator/faults`, e.g.
 `{"rate_limit": {"count": 2, "retry_after": 1}, "token_ttl": 5, "forbidden": [{"path": "/api/v2/flows"}]}`.
+
+`latency(ms, jitter)` replaces the config's `latency_ms`/`latency_jitter` until cleared: every /api/v2
+request then takes ms * (1 +- jitter) in its own handler thread (other requests are not held up);
+/oauth/token and admin paths stay fast. `{"latency": {"ms": 500, "jitter": 0.2}}` over HTTP.
 """
 
 from __future__ import annotations
 
 import math
+import random
 import threading
 import time
 from collections import Counter
@@ -30,7 +35,7 @@ class _Rule:
 class Faults:
     KINDS = ("rate_limit", "enforce_rate_limit", "server_errors", "drop_connections", "slow",
              "token_ttl", "job_outcome", "forbidden", "malformed", "empty_page", "corrupt_record",
-             "truncated_body")
+             "truncated_body", "latency")
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -45,6 +50,8 @@ class Faults:
             self._windows: dict[str, tuple[float, int]] = {}
             self._token_ttl: float | None = None
             self._token_announced: float | None = None
+            self._latency: tuple[float, float] | None = None
+            self._rng = random.Random(0)            # latency jitter: the same sequence on every run
 
     # ------------------------------------------------------------ switches
     def rate_limit(self, count: int = 1, retry_after: int = 2, path: str | None = None) -> None:
@@ -98,6 +105,19 @@ class Faults:
         with self._lock:
             self._token_ttl = seconds
             self._token_announced = announced
+
+    def latency(self, ms: float, jitter: float = 0.2) -> None:
+        """Server time per /api/v2 request: ms * (1 + uniform(-jitter, +jitter)); ms=0 switches it off."""
+        if ms < 0 or not 0 <= jitter <= 1:
+            raise ValueError("latency needs ms >= 0 and 0 <= jitter <= 1")
+        with self._lock:
+            self._latency = (ms, jitter)
+
+    def latency_seconds(self, default_ms: float, default_jitter: float) -> float:
+        """One draw of the current latency (the switch, else the config defaults), in seconds."""
+        with self._lock:
+            ms, jitter = self._latency or (default_ms, default_jitter)
+            return max(0.0, ms * (1 + self._rng.uniform(-jitter, jitter))) / 1000 if ms else 0.0
 
     def enforce_rate_limit(self, per_minute: int | None) -> None:
         """A real fixed-window limiter per token (60 s windows); None/0 switches it off."""
@@ -165,4 +185,5 @@ class Faults:
             return {"rules": [{"fault": r.kind, "path": r.path, "remaining": r.remaining, **r.params}
                               for r in self._rules],
                     "enforce_rate_limit": self._per_minute, "token_ttl": self._token_ttl,
+                    "latency": self._latency and {"ms": self._latency[0], "jitter": self._latency[1]},
                     "fired": dict(self.fired)}

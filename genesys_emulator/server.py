@@ -8,12 +8,16 @@ listings.py (entity listings, wrap-up mapping, campaign live state), details.py 
 jobs), aggregates.py (conversation and flow aggregates, query and jobs); jobs.py holds the one async
 job lifecycle they share. Rate-limit headers appear only while `enforce_rate_limit` is on. The log
 keeps paths without query strings and status 0 for dropped connections.
+Every /api/v2 request first sleeps the configured latency (faults.latency, in its own handler thread)
+and is counted in `Emulator.in_flight` / `max_in_flight` while served, so the tap's concurrency is
+observable; /oauth/token is neither delayed nor counted.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import dataclasses
 import json
 import math
@@ -68,7 +72,12 @@ class Api:
         query = parse_qs(url.query, keep_blank_values=True)
         if path.startswith("/_emulator/"):
             return admin.handle(self.emu, method, path, body)
-        resp = self._serve(method, path, query, headers, body)
+        if path.startswith("/api/v2/"):
+            with self.emu.serving():
+                time.sleep(self.faults.latency_seconds(self.config.latency_ms, self.config.latency_jitter))
+                resp = self._serve(method, path, query, headers, body)
+        else:                                  # /oauth/token stays fast and is not an API request in flight
+            resp = self._serve(method, path, query, headers, body)
         if not resp.drop and self.faults.take("truncated_body", path) is not None:
             resp.truncate = True
         self.emu.log(method, path, 0 if resp.drop else resp.status)
@@ -240,6 +249,7 @@ class Emulator:
         self.faults = Faults()
         self.requests: list[tuple[str, str, int]] = []
         self._log_lock = threading.Lock()
+        self.in_flight = self.max_in_flight = 0      # /api/v2 requests being served now / at most so far
         self.api = Api(self)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -290,8 +300,22 @@ class Emulator:
             self.requests.append((method, path, status))
 
     def reset_log(self) -> None:
+        """Forget the logged requests and restart max_in_flight from the requests in flight now."""
         with self._log_lock:
             self.requests.clear()
+            self.max_in_flight = self.in_flight
+
+    @contextlib.contextmanager
+    def serving(self):
+        """Count one API request in flight for the duration of the block (the tap's concurrency shows here)."""
+        with self._log_lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            yield
+        finally:
+            with self._log_lock:
+                self.in_flight -= 1
 
     def request_count(self, path_prefix: str | None = None, method: str | None = None) -> int:
         with self._log_lock:
@@ -304,4 +328,5 @@ class Emulator:
         counts: dict[str, int] = {}
         for m, p, s in log:
             counts[f"{m} {p} {s}"] = counts.get(f"{m} {p} {s}", 0) + 1
-        return {"total": len(log), "counts": counts, "log": [list(entry) for entry in log]}
+        return {"total": len(log), "counts": counts, "log": [list(entry) for entry in log],
+                "in_flight": self.in_flight, "max_in_flight": self.max_in_flight}

@@ -545,3 +545,39 @@ def test_campaign_live_state_endpoints(api, emu):
     assert summary["campaignStates"] and summary["campaignHealthStates"]
     assert "dateEnd" not in summary["campaignStates"][-1]                  # the current status is open
     assert summary["campaignStates"][-1]["state"] == emu.dataset.campaigns[0]["campaignStatus"]
+
+
+# ------------------------------------------------------------------ latency and requests in flight
+def test_latency_holds_api_requests_concurrently_and_counts_in_flight(emu, api):
+    from concurrent.futures import ThreadPoolExecutor
+    token = api.headers["Authorization"]
+    assert requests.post(emu.base_url + "/_emulator/faults", json={"latency": {"ms": 300, "jitter": 0.1}}).json()[
+        "latency"] == {"ms": 300, "jitter": 0.1}
+    emu.reset_log()
+    assert emu.max_in_flight == 0
+
+    def one(_):
+        t = time.monotonic()
+        status = requests.get(emu.base_url + "/api/v2/flows/outcomes", headers={"Authorization": token}).status_code
+        return status, time.monotonic() - t
+    with ThreadPoolExecutor(4) as pool:
+        done = list(pool.map(one, range(4)))
+    assert all(status == 200 and took >= 0.27 for status, took in done)      # 300 ms - 10 % at least
+    assert 1 < emu.max_in_flight <= 4 and emu.in_flight == 0
+    summary = requests.get(emu.base_url + "/_emulator/requests").json()
+    assert summary["max_in_flight"] == emu.max_in_flight and summary["in_flight"] == 0
+    emu.reset_log()
+    assert emu.max_in_flight == 0
+    emu.faults.clear()                                                       # back to the config: no latency
+    assert emu.faults.latency_seconds(emu.config.latency_ms, emu.config.latency_jitter) == 0
+
+
+def test_latency_from_config_has_seeded_jitter_and_spares_the_token_endpoint():
+    with Emulator(EmulatorConfig(attempts=50, latency_ms=500, latency_jitter=0.2)) as slow:
+        draws = [slow.faults.latency_seconds(500, 0.2) for _ in range(50)]
+        assert all(0.4 <= d <= 0.6 for d in draws) and len(set(draws)) > 1
+        token = get_token(slow)                                              # not counted, not delayed
+        assert slow.max_in_flight == 0 and slow.requests == [("POST", "/oauth/token", 200)]
+        t = time.monotonic()
+        requests.get(slow.base_url + "/api/v2/flows/outcomes", headers={"Authorization": "Bearer " + token})
+        assert time.monotonic() - t >= 0.4 and slow.max_in_flight == 1
