@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .dataset import DAY_MS, Dataset, iso, to_ms
 from .filters import check_filter, filter_matches
+from .limits import Limits
 from .protocol import ApiError, json_object, parse_interval
 
 CONV_AGG = "/api/v2/analytics/conversations/aggregates"
@@ -112,7 +113,7 @@ def _timezone(body: dict) -> ZoneInfo:
         raise ApiError(400, f"Invalid timeZone '{name}'") from None
 
 
-def parse_body(body, *, dimensions: set, metrics: set) -> dict:
+def parse_body(body, *, dimensions: set, metrics: set, limits: Limits) -> dict:
     """Validate an aggregation query body; returns the parsed pieces."""
     if not isinstance(body, dict):
         raise ApiError(400, "The request body must be a JSON object")
@@ -128,11 +129,15 @@ def parse_body(body, *, dimensions: set, metrics: set) -> dict:
     if bad:
         raise ApiError(400, f"Invalid groupBy dimensions: {', '.join(map(str, bad))}")
     if body.get("filter") is not None:
-        check_filter(body["filter"], dimensions, "filter")
+        check_filter(body["filter"], dimensions, "filter", limits)
     granularity = parse_granularity(body.get("granularity"))
     check_limits(start, end, granularity, body.get("granularity"))
+    limits.enforce("aggregate_max_days", (end - start) / DAY_MS)
+    tz = _timezone(body)
+    if limits.aggregate_max_buckets is not None:
+        limits.enforce("aggregate_max_buckets", len(bucket_starts(start, end, granularity, tz)) - 1)
     return {"start": start, "end": end, "metrics": wanted, "group_by": group_by, "filter": body.get("filter"),
-            "granularity": granularity, "tz": _timezone(body)}
+            "granularity": granularity, "tz": tz}
 
 
 def _aggregate(q: dict, observations) -> list[dict]:
@@ -221,7 +226,7 @@ class Aggregates:
 
     def parse(self, kind: str, body: dict) -> dict:
         dimensions, metrics, _ = KINDS[kind]
-        return parse_body(body, dimensions=dimensions, metrics=metrics)
+        return parse_body(body, dimensions=dimensions, metrics=metrics, limits=self.api.faults.current_limits)
 
     def run(self, kind: str, q: dict) -> list[dict]:
         return _aggregate(q, KINDS[kind][2](self.api.dataset, q["start"], q["end"]))
@@ -235,6 +240,8 @@ class Aggregates:
         page_size = body.get("pageSize")
         if page_size is not None and (not isinstance(page_size, int) or not 1 <= page_size <= MAX_JOB_PAGE_SIZE):
             raise ApiError(400, f"pageSize must be an integer between 1 and {MAX_JOB_PAGE_SIZE}")
+        if page_size is not None:
+            self.api.faults.current_limits.enforce("job_max_page_size", page_size)
         q = self.parse(kind, {k: v for k, v in body.items() if k != "pageSize"})
         return self.api.jobs.submit(lambda: self.run(kind, q), lambda groups: {"results": groups},
                                     "results", page_size or DEFAULT_JOB_PAGE_SIZE, MAX_JOB_PAGE_SIZE)

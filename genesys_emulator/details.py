@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from .dataset import DAY_MS, HOUR_MS, Attempt, iso
 from .filters import check_filter, filter_matches
+from .limits import Limits
 from .protocol import ApiError, int_value, json_object, parse_interval
 
 DETAILS = "/api/v2/analytics/conversations/details"
@@ -50,8 +51,10 @@ class Query:
     key: str                      # canonical JSON of the body minus paging (cache key)
 
 
-def parse_query(body: dict, *, job: bool) -> Query:
+def parse_query(body: dict, *, job: bool, limits: Limits) -> Query:
     start, end = parse_interval(body.get("interval"))
+    if not job:
+        limits.enforce("details_max_days", (end - start) / DAY_MS)
     if not job and end - start > MAX_QUERY_DAYS * DAY_MS:
         raise ApiError(400, f"Interval too long: the details query allows at most {MAX_QUERY_DAYS} days; "
                             "split the interval or use an async job")
@@ -66,7 +69,7 @@ def parse_query(body: dict, *, job: bool) -> Query:
         if not isinstance(filters, list):
             raise ApiError(400, f"{where} must be a list")
         for f in filters:
-            check_filter(f, allowed, where)
+            check_filter(f, allowed, where, limits)
     rest = {k: v for k, v in body.items() if k != "paging"}
     return Query(start, end, order, order_by, conv, seg, json.dumps(rest, sort_keys=True))
 
@@ -123,16 +126,16 @@ class Details:
         return self.api.dataset
 
     def query(self, body, **_):
-        body = json_object(body)
-        q = parse_query(body, job=False)
+        body, limits = json_object(body), self.api.faults.current_limits
+        q = parse_query(body, job=False, limits=limits)
         paging = body.get("paging") or {}
         if not isinstance(paging, dict):
             raise ApiError(400, "paging must be an object {pageSize, pageNumber}")
-        size = int_value(paging.get("pageSize"), "paging.pageSize", 25, MAX_PAGE_SIZE)
+        switched = limits.details_max_page_size is not None
+        size = int_value(paging.get("pageSize"), "paging.pageSize", 25, None if switched else MAX_PAGE_SIZE)
+        limits.enforce("details_max_page_size", size)
         number = int_value(paging.get("pageNumber"), "paging.pageNumber", 1, None)
-        cap = self.api.config.max_results
-        if size * number > cap:
-            raise ApiError(400, f"Pagination may not exceed {cap} results")
+        limits.enforce("details_max_results", size * number, self.api.config.max_results)
         hits = self.search(q)
         out: dict = {}
         page = hits[(number - 1) * size: number * size]
@@ -179,7 +182,7 @@ class Details:
 
     def job_submit(self, body, **_):
         body = json_object(body)
-        q = parse_query(body, job=True)
+        q = parse_query(body, job=True, limits=self.api.faults.current_limits)
         if "paging" in body:
             raise ApiError(400, "Async jobs do not accept paging; use limit and the results cursor")
         limit = body.get("limit")

@@ -3,15 +3,16 @@ for the details query (conversation and segment filters) and both aggregates que
 
 from __future__ import annotations
 
+from .limits import Limits
 from .protocol import ApiError
 
 OPERATORS = ("matches", "exists", "notExists")
 
 
-def check_filter(f, allowed: set, where: str, depth: int = 0) -> None:
+def check_filter(f, allowed: set, where: str, limits: Limits, depth: int = 0) -> None:
     """400 for a filter the real API rejects: bad type, nesting deeper than two levels, an empty filter,
     metric/property predicates, dimensions outside `allowed` (dispositionName is documented as not
-    filterable), unknown operators, or `matches` without a value."""
+    filterable), unknown operators, `matches` without a value, or more predicates than a switched limit."""
     if not isinstance(f, dict) or f.get("type") not in ("and", "or"):
         raise ApiError(400, f"{where}: every filter needs type 'and' or 'or'")
     if depth > 2:
@@ -19,6 +20,7 @@ def check_filter(f, allowed: set, where: str, depth: int = 0) -> None:
     predicates, clauses = f.get("predicates") or [], f.get("clauses") or []
     if not predicates and not clauses:
         raise ApiError(400, f"{where}: a filter needs predicates or clauses")
+    limits.enforce("filter_max_predicates", len(predicates))
     for p in predicates:
         dim, op = p.get("dimension"), p.get("operator", "matches")
         if p.get("type", "dimension") != "dimension":
@@ -32,7 +34,7 @@ def check_filter(f, allowed: set, where: str, depth: int = 0) -> None:
         if op == "matches" and p.get("value") is None:
             raise ApiError(400, f"{where}: operator 'matches' needs a value for '{dim}'")
     for clause in clauses:
-        check_filter(clause, allowed, where, depth + 1)
+        check_filter(clause, allowed, where, limits, depth + 1)
 
 
 def predicate_matches(p: dict, lookup) -> bool:

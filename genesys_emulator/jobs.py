@@ -94,9 +94,14 @@ class JobStore:
         results = job.results
         if job.state != "FULFILLED" or results is None:
             raise ApiError(400, f"Job {id} results are not available: the job state is {job.state}")
-        size = int_param(query, "pageSize", job.page_size, job.max_page_size)
+        limits = self.api.faults.current_limits
+        switched = limits.job_max_page_size
+        size = int_param(query, "pageSize", min(job.page_size, switched or job.page_size),
+                         None if switched else job.max_page_size)
+        limits.enforce("job_max_page_size", size)
         cursor = last_param(query, "cursor", "")
         offset = _decode_cursor(cursor, job.id) if cursor else 0
+        limits.enforce("job_max_results", min(offset + size, len(results)))
         body = job.page(results[offset: offset + size])
         if offset + size < len(results):
             cursor = base64.urlsafe_b64encode(f"{job.id}:{offset + size}".encode()).decode()

@@ -133,21 +133,21 @@ class Listings:
         return self._progress(self._campaign(id))
 
     @staticmethod
-    def _campaign_ids_body(body, maximum: int | None) -> list[str]:
+    def _campaign_ids_body(body) -> list[str]:
         ids = parse_json(body)
         if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
             raise ApiError(400, "The request body must be a JSON array of campaign ids")
-        if maximum is not None and len(ids) > maximum:
-            raise ApiError(400, f"At most {maximum} campaign ids per request, got {len(ids)}")
         return ids
 
     def progress_bulk(self, body, **_):
-        ids = set(self._campaign_ids_body(body, None))
+        ids = set(self._campaign_ids_body(body))
         return [self._progress(c) for c in self.dataset.campaigns if c["id"] in ids]
 
     def performance(self, body, **_):
         """connectRatio in percent like the campaign's abandonRate [unverified]; progress.percentage a float."""
-        ids = set(self._campaign_ids_body(body, MAX_PERFORMANCE_IDS))
+        ids = self._campaign_ids_body(body)
+        self.api.faults.current_limits.enforce("performance_max_ids", len(ids), MAX_PERFORMANCE_IDS)
+        ids = set(ids)
         entities = []
         for c in self.dataset.campaigns:
             if c["id"] not in ids:
@@ -173,6 +173,7 @@ class Listings:
             raise ApiError(400, "start and end are required ISO-8601 date-times") from None
         if end <= start:
             raise ApiError(400, "end must be after start")
+        self.api.faults.current_limits.enforce("diagnostics_max_days", (end - start) / DAY_MS)
         timeline = self.dataset.campaign_live[id]["diagnostics"]
 
         def overlapping(rows):

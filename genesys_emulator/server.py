@@ -37,6 +37,7 @@ from .dataset import Dataset, EmulatorConfig
 from .details import DETAILS, Details
 from .faults import Faults
 from .jobs import JobStore
+from .limits import Limits
 from .listings import Listings
 from .protocol import ApiError, Response
 
@@ -261,6 +262,11 @@ class Emulator:
     @property
     def client_secret(self) -> str:
         return self.config.client_secret
+
+    @property
+    def limits(self) -> Limits:
+        """The API limits switched on now (limits.py); change them with `faults.limits(...)`."""
+        return self.faults.current_limits
 
     @property
     def base_url(self) -> str:
