@@ -14,6 +14,8 @@ Choices where the reference is silent or [unverified] (genesys-api.md sections 5
   the summed values; `t*` metrics fill sum/count/min/max (ms).
 - Flow aggregates come from `Dataset.flow_observations`: one observation per flow outcome reached
   during a conversation (flowOutcomeValue SUCCESS or FAILURE, nFlowOutcomeFailed counts FAILURE).
+- Aggregate jobs: submitted bodies are validated like the query (400 at submission); results are
+  the query's `results` groups paged by the job's `pageSize` (default 100, max 1000), see jobs.py.
 """
 
 from __future__ import annotations
@@ -25,6 +27,13 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .dataset import DAY_MS, Dataset, iso, to_ms
+from .filters import check_filter, filter_matches
+from .limits import Limits
+from .protocol import ApiError, json_object, parse_interval
+
+CONV_AGG = "/api/v2/analytics/conversations/aggregates"
+FLOW_AGG = "/api/v2/analytics/flows/aggregates"
+MAX_JOB_PAGE_SIZE, DEFAULT_JOB_PAGE_SIZE = 1000, 100
 
 UTC = timezone.utc
 CONVERSATION_METRICS = {"nOutbound", "nOutboundAttempted", "nOutboundConnected", "nOutboundAbandoned",
@@ -42,17 +51,13 @@ _DURATION = re.compile(r"^P(?:(\d+)M|(\d+)W|(\d+)D|T(?:(\d+)H)?(?:(\d+)M)?)$")
 SUB_DAILY_MAX_DAYS, DAILY_MAX_DAYS, MONTHLY_MAX_DAYS = 7, 366, 7 * 366
 
 
-class AggregateError(ValueError):
-    """A query the real API would answer with 400."""
-
-
 def parse_granularity(text: str | None) -> tuple[str, int] | None:
     """'PT1H' -> ('ms', 3600000); 'P1D' -> ('days', 1); 'P1W'/'P7D' -> ('days', 7); 'P1M' -> ('months', 1)."""
     if text is None:
         return None
     match = _DURATION.match(str(text))
     if not match or not any(match.groups()):
-        raise AggregateError(f"Invalid granularity '{text}': expected an ISO-8601 period such as PT1H or P1D")
+        raise ApiError(400, f"Invalid granularity '{text}': expected an ISO-8601 period such as PT1H or P1D")
     months, weeks, days, hours, minutes = (int(g) if g else 0 for g in match.groups())
     if months:
         return "months", months
@@ -60,7 +65,7 @@ def parse_granularity(text: str | None) -> tuple[str, int] | None:
         return "days", 7 * weeks + days
     ms = hours * 3_600_000 + minutes * 60_000
     if ms < 60_000 or (ms < 3_600_000 and 3_600_000 % ms) or ms % 60_000:
-        raise AggregateError(f"Invalid granularity '{text}'")
+        raise ApiError(400, f"Invalid granularity '{text}'")
     return "ms", ms
 
 
@@ -70,7 +75,7 @@ def check_limits(start: int, end: int, granularity: tuple[str, int] | None, text
     unit, _ = granularity
     limit = SUB_DAILY_MAX_DAYS if unit == "ms" else DAILY_MAX_DAYS if unit == "days" else MONTHLY_MAX_DAYS
     if end - start > limit * DAY_MS:
-        raise AggregateError(f"Invalid date range for the specified granularity: {text} allows at most "
+        raise ApiError(400, f"Invalid date range for the specified granularity: {text} allows at most "
                              f"{limit} days per query, the interval spans {(end - start) / DAY_MS:.1f} days")
 
 
@@ -105,75 +110,34 @@ def _timezone(body: dict) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise AggregateError(f"Invalid timeZone '{name}'") from None
+        raise ApiError(400, f"Invalid timeZone '{name}'") from None
 
 
-def predicate_matches(p: dict, lookup) -> bool:
-    """One predicate of the shared analytics filter shape (details query and aggregates alike)."""
-    value = lookup(p["dimension"])
-    values = [] if value is None else [str(v) for v in (value if isinstance(value, list) else [value])]
-    op = p.get("operator", "matches")
-    if op == "exists":
-        return bool(values)
-    if op == "notExists":
-        return not values
-    return str(p.get("value")) in values
-
-
-def filter_matches(f: dict | None, lookup) -> bool:
-    """An `{type, predicates, clauses}` filter; `lookup(dimension)` gives the value(s) to test."""
-    if not f:
-        return True
-    results = [predicate_matches(p, lookup) for p in f.get("predicates") or []]
-    results += [filter_matches(c, lookup) for c in f.get("clauses") or []]
-    return all(results) if f.get("type") == "and" else any(results)
-
-
-def _check_filter(f, allowed: set, depth: int = 0) -> None:
-    if f is None:
-        return
-    if not isinstance(f, dict) or f.get("type") not in ("and", "or"):
-        raise AggregateError("filter: every filter needs type 'and' or 'or'")
-    if depth > 2:
-        raise AggregateError("filter: filters nest at most two levels")
-    for p in f.get("predicates") or []:
-        if p.get("type", "dimension") != "dimension":
-            raise AggregateError(f"filter: predicate type '{p.get('type')}' is not supported by this emulator")
-        if p.get("dimension") not in allowed:
-            raise AggregateError(f"filter: invalid dimension '{p.get('dimension')}'")
-        if p.get("operator", "matches") not in ("matches", "exists", "notExists"):
-            raise AggregateError(f"filter: invalid operator '{p.get('operator')}'")
-    for clause in f.get("clauses") or []:
-        _check_filter(clause, allowed, depth + 1)
-
-
-def parse_body(body, *, dimensions: set, metrics: set) -> dict:
+def parse_body(body, *, dimensions: set, metrics: set, limits: Limits) -> dict:
     """Validate an aggregation query body; returns the parsed pieces."""
     if not isinstance(body, dict):
-        raise AggregateError("The request body must be a JSON object")
-    interval = body.get("interval")
-    try:
-        a, b = str(interval).split("/")
-        start, end = to_ms(a), to_ms(b)
-    except (ValueError, TypeError):
-        raise AggregateError(f"Invalid interval '{interval}': expected ISO-8601 'start/end' with offsets") from None
-    if end <= start:
-        raise AggregateError(f"Invalid interval '{interval}': the end must be after the start")
+        raise ApiError(400, "The request body must be a JSON object")
+    start, end = parse_interval(body.get("interval"))
     wanted = body.get("metrics")
     if not isinstance(wanted, list) or not wanted:
-        raise AggregateError("metrics is required and must be a non-empty list")
+        raise ApiError(400, "metrics is required and must be a non-empty list")
     unknown = [m for m in wanted if m not in metrics]
     if unknown:
-        raise AggregateError(f"Invalid metrics: {', '.join(map(str, unknown))}")
+        raise ApiError(400, f"Invalid metrics: {', '.join(map(str, unknown))}")
     group_by = body.get("groupBy") or []
     bad = [g for g in group_by if g not in dimensions]
     if bad:
-        raise AggregateError(f"Invalid groupBy dimensions: {', '.join(map(str, bad))}")
-    _check_filter(body.get("filter"), dimensions)
+        raise ApiError(400, f"Invalid groupBy dimensions: {', '.join(map(str, bad))}")
+    if body.get("filter") is not None:
+        check_filter(body["filter"], dimensions, "filter", limits)
     granularity = parse_granularity(body.get("granularity"))
     check_limits(start, end, granularity, body.get("granularity"))
+    limits.enforce("aggregate_max_days", (end - start) / DAY_MS)
+    tz = _timezone(body)
+    if limits.aggregate_max_buckets is not None:
+        limits.enforce("aggregate_max_buckets", len(bucket_starts(start, end, granularity, tz)) - 1)
     return {"start": start, "end": end, "metrics": wanted, "group_by": group_by, "filter": body.get("filter"),
-            "granularity": granularity, "tz": _timezone(body)}
+            "granularity": granularity, "tz": tz}
 
 
 def _aggregate(q: dict, observations) -> list[dict]:
@@ -238,11 +202,46 @@ def conversation_observations(ds: Dataset, start: int, end: int):
             yield a.start, dims, values
 
 
-def conversations_aggregate(ds: Dataset, body) -> dict:
-    q = parse_body(body, dimensions=CONVERSATION_GROUP_DIMENSIONS, metrics=CONVERSATION_METRICS)
-    return {"results": _aggregate(q, conversation_observations(ds, q["start"], q["end"]))}
+def _flow_observations(ds: Dataset, start: int, end: int):
+    return ds.flow_observations(start, end)
 
 
-def flows_aggregate(ds: Dataset, body) -> dict:
-    q = parse_body(body, dimensions=FLOW_DIMENSIONS, metrics=FLOW_METRICS)
-    return {"results": _aggregate(q, ds.flow_observations(q["start"], q["end"]))}
+# path -> (groupBy/filter dimensions, metrics, observations of [start, end))
+KINDS = {CONV_AGG: (CONVERSATION_GROUP_DIMENSIONS, CONVERSATION_METRICS, conversation_observations),
+         FLOW_AGG: (FLOW_DIMENSIONS, FLOW_METRICS, _flow_observations)}
+
+
+class Aggregates:
+    """Route handlers: conversation and flow aggregates, query and jobs (one lifecycle, jobs.py)."""
+
+    def __init__(self, api):
+        self.api = api
+
+    def routes(self) -> list:
+        out = []
+        for kind in KINDS:
+            out += [("POST", kind + "/query", lambda body, kind=kind, **_: self.query(kind, json_object(body))),
+                    ("POST", kind + "/jobs", lambda body, kind=kind, **_: self.job_submit(kind, body))]
+        return out + self.api.jobs.routes(r"/api/v2/analytics/(?:conversations|flows)/aggregates/jobs")
+
+    def parse(self, kind: str, body: dict) -> dict:
+        dimensions, metrics, _ = KINDS[kind]
+        return parse_body(body, dimensions=dimensions, metrics=metrics, limits=self.api.faults.current_limits)
+
+    def run(self, kind: str, q: dict) -> list[dict]:
+        return _aggregate(q, KINDS[kind][2](self.api.dataset, q["start"], q["end"]))
+
+    def query(self, kind: str, body: dict) -> dict:
+        return {"results": self.run(kind, self.parse(kind, body))}
+
+    def job_submit(self, kind: str, body: bytes):
+        """Validated like the query (400 at submission, like the real API); computed once FULFILLED."""
+        body = json_object(body)
+        page_size = body.get("pageSize")
+        if page_size is not None and (not isinstance(page_size, int) or not 1 <= page_size <= MAX_JOB_PAGE_SIZE):
+            raise ApiError(400, f"pageSize must be an integer between 1 and {MAX_JOB_PAGE_SIZE}")
+        if page_size is not None:
+            self.api.faults.current_limits.enforce("job_max_page_size", page_size)
+        q = self.parse(kind, {k: v for k, v in body.items() if k != "pageSize"})
+        return self.api.jobs.submit(lambda: self.run(kind, q), lambda groups: {"results": groups},
+                                    "results", page_size or DEFAULT_JOB_PAGE_SIZE, MAX_JOB_PAGE_SIZE)

@@ -62,6 +62,8 @@ class EmulatorConfig:
     availability_lag_hours: float = 24
     job_polls_to_fulfill: int = 2
     max_results: int = 100_000          # details query cap on pageNumber * pageSize (lower it in tests)
+    latency_ms: float = 0               # server time per /api/v2 request (faults.latency changes it live)
+    latency_jitter: float = 0.2         # +-20 % of latency_ms, drawn from a seeded RNG
 
 
 def to_ms(value) -> int:

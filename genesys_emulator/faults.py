@@ -5,15 +5,23 @@ API path, /oauth/token included; the /_emulator admin paths are never faulted). 
 on until cleared. Every firing is tallied in `fired[kind]` so tests can prove the tap saw it.
 The same keys drive `set(...)` and the HTTP admin endpoint `POST /_emulator/faults`, e.g.
 `{"rate_limit": {"count": 2, "retry_after": 1}, "token_ttl": 5, "forbidden": [{"path": "/api/v2/flows"}]}`.
+
+`limits(...)` switches API limits that answer 400 with a message naming them (limits.py).
+`latency(ms, jitter)` replaces the config's `latency_ms`/`latency_jitter` until cleared: every /api/v2
+request then takes ms * (1 +- jitter) in its own handler thread (other requests are not held up);
+/oauth/token and admin paths stay fast. `{"latency": {"ms": 500, "jitter": 0.2}}` over HTTP.
 """
 
 from __future__ import annotations
 
 import math
+import random
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
+
+from .limits import Limits
 
 JOB_OUTCOMES = ("FAILED", "EXPIRED", "PENDING_FOREVER", "FULFILLED")
 MALFORMED_KINDS = ("non_json", "missing_envelope")
@@ -30,7 +38,7 @@ class _Rule:
 class Faults:
     KINDS = ("rate_limit", "enforce_rate_limit", "server_errors", "drop_connections", "slow",
              "token_ttl", "job_outcome", "forbidden", "malformed", "empty_page", "corrupt_record",
-             "truncated_body")
+             "truncated_body", "latency", "limits")
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -45,6 +53,9 @@ class Faults:
             self._windows: dict[str, tuple[float, int]] = {}
             self._token_ttl: float | None = None
             self._token_announced: float | None = None
+            self._latency: tuple[float, float] | None = None
+            self._limits = Limits()
+            self._rng = random.Random(0)            # latency jitter: the same sequence on every run
 
     # ------------------------------------------------------------ switches
     def rate_limit(self, count: int = 1, retry_after: int = 2, path: str | None = None) -> None:
@@ -98,6 +109,28 @@ class Faults:
         with self._lock:
             self._token_ttl = seconds
             self._token_announced = announced
+
+    def latency(self, ms: float, jitter: float = 0.2) -> None:
+        """Server time per /api/v2 request: ms * (1 + uniform(-jitter, +jitter)); ms=0 switches it off."""
+        if ms < 0 or not 0 <= jitter <= 1:
+            raise ValueError("latency needs ms >= 0 and 0 <= jitter <= 1")
+        with self._lock:
+            self._latency = (ms, jitter)
+
+    def limits(self, **limits) -> None:
+        """Switch API limits on (merged into the current ones; None switches one off). See limits.py."""
+        with self._lock:
+            self._limits = replace(self._limits, **limits)
+
+    @property
+    def current_limits(self) -> Limits:
+        return self._limits
+
+    def latency_seconds(self, default_ms: float, default_jitter: float) -> float:
+        """One draw of the current latency (the switch, else the config defaults), in seconds."""
+        with self._lock:
+            ms, jitter = self._latency or (default_ms, default_jitter)
+            return max(0.0, ms * (1 + self._rng.uniform(-jitter, jitter))) / 1000 if ms else 0.0
 
     def enforce_rate_limit(self, per_minute: int | None) -> None:
         """A real fixed-window limiter per token (60 s windows); None/0 switches it off."""
@@ -165,4 +198,6 @@ class Faults:
             return {"rules": [{"fault": r.kind, "path": r.path, "remaining": r.remaining, **r.params}
                               for r in self._rules],
                     "enforce_rate_limit": self._per_minute, "token_ttl": self._token_ttl,
+                    "limits": {k: v for k, v in asdict(self._limits).items() if v is not None},
+                    "latency": self._latency and {"ms": self._latency[0], "jitter": self._latency[1]},
                     "fired": dict(self.fired)}

@@ -437,6 +437,7 @@ def test_cli_serves_and_exits_cleanly():
     try:
         line = proc.stdout.readline().strip()
         assert line.startswith("emulator listening on http://127.0.0.1:")
+        assert proc.stdout.readline().strip() == "client_id=emulator-client client_secret=emulator-secret"
         assert requests.get(line.split()[-1] + "/_emulator/summary").json()["attempts"] == 300
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -445,6 +446,9 @@ def test_cli_serves_and_exits_cleanly():
     out = subprocess.run([sys.executable, "-m", "genesys_emulator", "--print-summary",
                           "--attempts", "300"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     assert json.loads(out)["attempts"] == 300
+    usage = subprocess.run([sys.executable, "-m", "genesys_emulator", "--help"], cwd=ROOT, capture_output=True,
+                           text=True, check=True).stdout
+    assert "--client-secret" in usage and "0 picks a free port" in usage
 
 
 # ------------------------------------------------------------------ aggregates, live campaign state
@@ -543,3 +547,124 @@ def test_campaign_live_state_endpoints(api, emu):
     assert summary["campaignStates"] and summary["campaignHealthStates"]
     assert "dateEnd" not in summary["campaignStates"][-1]                  # the current status is open
     assert summary["campaignStates"][-1]["state"] == emu.dataset.campaigns[0]["campaignStatus"]
+
+
+# ------------------------------------------------------------------ latency and requests in flight
+def test_latency_holds_api_requests_concurrently_and_counts_in_flight(emu, api):
+    from concurrent.futures import ThreadPoolExecutor
+    token = api.headers["Authorization"]
+    assert requests.post(emu.base_url + "/_emulator/faults", json={"latency": {"ms": 300, "jitter": 0.1}}).json()[
+        "latency"] == {"ms": 300, "jitter": 0.1}
+    emu.reset_log()
+    assert emu.max_in_flight == 0
+
+    def one(_):
+        t = time.monotonic()
+        status = requests.get(emu.base_url + "/api/v2/flows/outcomes", headers={"Authorization": token}).status_code
+        return status, time.monotonic() - t
+    with ThreadPoolExecutor(4) as pool:
+        done = list(pool.map(one, range(4)))
+    assert all(status == 200 and took >= 0.27 for status, took in done)      # 300 ms - 10 % at least
+    assert 1 < emu.max_in_flight <= 4 and emu.in_flight == 0
+    summary = requests.get(emu.base_url + "/_emulator/requests").json()
+    assert summary["max_in_flight"] == emu.max_in_flight and summary["in_flight"] == 0
+    emu.reset_log()
+    assert emu.max_in_flight == 0
+    emu.faults.clear()                                                       # back to the config: no latency
+    assert emu.faults.latency_seconds(emu.config.latency_ms, emu.config.latency_jitter) == 0
+
+
+def test_latency_from_config_has_seeded_jitter_and_spares_the_token_endpoint():
+    with Emulator(EmulatorConfig(attempts=50, latency_ms=500, latency_jitter=0.2)) as slow:
+        draws = [slow.faults.latency_seconds(500, 0.2) for _ in range(50)]
+        assert all(0.4 <= d <= 0.6 for d in draws) and len(set(draws)) > 1
+        token = get_token(slow)                                              # not counted, not delayed
+        assert slow.max_in_flight == 0 and slow.requests == [("POST", "/oauth/token", 200)]
+        t = time.monotonic()
+        requests.get(slow.base_url + "/api/v2/flows/outcomes", headers={"Authorization": "Bearer " + token})
+        assert time.monotonic() - t >= 0.4 and slow.max_in_flight == 1
+
+
+# ------------------------------------------------------------------ switchable API limits
+DAY1, DAY2 = "2026-03-10T00:00:00Z/2026-03-11T00:00:00Z", "2026-03-10T00:00:00Z/2026-03-12T00:00:00Z"
+PERF = "/api/v2/outbound/campaigns/performance/query"
+
+
+def _or_filter(n):
+    return {"type": "or", "predicates": [{"dimension": "outboundCampaignId", "value": f"c{i}"} for i in range(n)]}
+
+
+def _agg(interval, granularity="PT1H", **extra):
+    return {"interval": interval, "granularity": granularity, "metrics": ["nOutbound"], **extra}
+
+
+LIMIT_CASES = {   # limit: (value, request over it, request at it, message)
+    "details_max_days": (1, ("POST", DETAILS + "/query", {"interval": DAY2}),
+                         ("POST", DETAILS + "/query", {"interval": DAY1}), "Interval exceeds the maximum of 1 day(s)"),
+    "details_max_page_size": (50, ("POST", DETAILS + "/query", {"interval": DAY1, "paging": {"pageSize": 51}}),
+                              ("POST", DETAILS + "/query", {"interval": DAY1, "paging": {"pageSize": 50}}),
+                              "pageSize must be less than or equal to 50"),
+    "details_max_results": (500, ("POST", DETAILS + "/query", {"interval": DAY1, "paging": {"pageSize": 100,
+                                                                                          "pageNumber": 6}}),
+                            ("POST", DETAILS + "/query", {"interval": DAY1, "paging": {"pageSize": 100,
+                                                                                      "pageNumber": 5}}),
+                            "Pagination may not exceed 500 results"),
+    "aggregate_max_buckets": (100, ("POST", CONV_AGG + "/query", _agg("2026-03-10T00:00:00Z/2026-03-15T00:00:00Z")),
+                              ("POST", CONV_AGG + "/query", _agg("2026-03-10T00:00:00Z/2026-03-14T04:00:00Z")),
+                              "Number of intervals (buckets) exceeds the maximum of 100"),
+    "aggregate_max_days": (2, ("POST", FLOW_AGG + "/jobs", {**_agg("2026-03-10T00:00:00Z/2026-03-13T00:00:00Z", "P1D"),
+                                                           "metrics": ["nFlowOutcome"]}),
+                           ("POST", FLOW_AGG + "/jobs", {**_agg(DAY2, "P1D"), "metrics": ["nFlowOutcome"]}),
+                           "Interval exceeds the maximum of 2 day(s)"),
+    "filter_max_predicates": (10, ("POST", DETAILS + "/query", {"interval": DAY1, "segmentFilters": [_or_filter(11)]}),
+                              ("POST", CONV_AGG + "/query", _agg(DAY1, filter=_or_filter(10))),
+                              "Filter predicates may not exceed 10"),
+    "performance_max_ids": (5, ("POST", PERF, [f"id{i}" for i in range(6)]), ("POST", PERF, ["id0"] * 5),
+                            "At most 5 campaign ids per request, got 6"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LIMIT_CASES))
+def test_switched_limit_answers_400_naming_it(api, emu, name):
+    value, (m1, p1, over), (m2, p2, under), message = LIMIT_CASES[name]
+    assert api.request(m1, api.base + p1, json=over).status_code in (200, 202)           # off by default
+    emu.faults.limits(**{name: value})
+    r = api.request(m1, api.base + p1, json=over)
+    assert r.status_code == 400 and r.json()["message"] == message, r.text
+    assert r.json()["code"] == "bad.request" and set(r.json()) == {"message", "code", "status", "contextId",
+                                                                    "details", "errors"}
+    assert api.request(m2, api.base + p2, json=under).status_code in (200, 202)
+    emu.faults.clear()
+    assert emu.limits.__getattribute__(name) is None
+
+
+def test_diagnostics_range_limit_over_http_admin(api, emu):
+    admin = emu.base_url + "/_emulator/faults"
+    snap = requests.post(admin, json={"limits": {"diagnostics_max_days": 7}}).json()
+    assert snap["limits"] == {"diagnostics_max_days": 7} and emu.limits.diagnostics_max_days == 7
+    url = f"{api.base}/api/v2/outbound/diagnostics/campaigns/{emu.dataset.campaigns[0]['id']}/summary"
+    over = api.get(url, params={"start": "2026-03-01T00:00:00Z", "end": "2026-03-09T00:00:00Z"})
+    assert over.status_code == 400 and over.json()["message"] == "The date range cannot exceed 7 days"
+    assert api.get(url, params={"start": "2026-03-01T00:00:00Z", "end": "2026-03-08T00:00:00Z"}).status_code == 200
+    assert requests.post(admin, json={"limits": {"bogus_limit": 1}}).status_code == 400
+    assert requests.delete(admin).json()["limits"] == {}
+
+
+def test_job_results_page_size_and_pagination_cap(api, emu):
+    job, states = run_job(api, {"interval": DAY1})
+    assert states[-1] == "FULFILLED"
+    url = f"{api.base}{DETAILS}/jobs/{job}/results"
+    total = len(job_results(api, job))
+    assert total > 40
+    emu.faults.limits(job_max_page_size=20, job_max_results=30)
+    over = api.get(url, params={"pageSize": 21})
+    assert over.status_code == 400 and over.json()["message"] == "pageSize must be less than or equal to 20"
+    first = api.get(url)                                       # the default page size is clamped to the limit
+    assert first.status_code == 200 and len(first.json()["conversations"]) == 20
+    second = api.get(url, params={"pageSize": 20, "cursor": first.json()["cursor"]})
+    assert second.status_code == 400 and second.json()["message"] == "Pagination may not exceed 30 results"
+    assert api.get(url, params={"pageSize": 10, "cursor": first.json()["cursor"]}).status_code == 200
+    small, _ = run_job(api, {"interval": DAY1, "limit": 25})   # a job under the cap pages to its end
+    assert api.get(f"{api.base}{DETAILS}/jobs/{small}/results", params={"pageSize": 20}).status_code == 200
+    agg = api.post(api.base + CONV_AGG + "/jobs", json={**_agg(DAY1), "pageSize": 21})
+    assert agg.status_code == 400 and agg.json()["message"] == "pageSize must be less than or equal to 20"
