@@ -16,9 +16,11 @@ job read the same analytics data lake, so aggregate jobs follow the same date.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 import typing as t
 
+from tap_genesys_outbound.errors import GenesysAPIError
 from tap_genesys_outbound.windows import Window
 
 if t.TYPE_CHECKING:
@@ -27,6 +29,8 @@ if t.TYPE_CHECKING:
     from tap_genesys_outbound.api import GenesysClient
 
 FAILED_JOB_STATES = ("FAILED", "CANCELLED", "EXPIRED")
+#: Words of a 4xx to a job submission that say too many jobs are running [unverified: no source states it].
+JOB_LIMIT_WORDS = re.compile(r"limit|concurren|too many|maximum number", re.IGNORECASE)
 FIRST_POLL_SECONDS = 0.5
 MAX_POLL_SECONDS = 15.0
 
@@ -72,7 +76,7 @@ def _until(windows: t.Sequence[Window], limit: dt.datetime) -> list[Window]:
 def job_result_pages(client: GenesysClient, jobs_path: str, body: dict, *, timeout_seconds: float,
                      results_params: dict | None = None) -> t.Iterator[requests.Response]:
     """Submit a job, wait for it, yield its result pages; cancel it unless every page was read."""
-    job_id = (client.post_json(jobs_path, body) or {}).get("jobId")
+    job_id = (_submit(client, jobs_path, body) or {}).get("jobId")
     if not job_id:
         raise AnalyticsJobFailedError(f"{jobs_path} answered without a jobId")
     job_path = f"{jobs_path}/{job_id}"
@@ -84,6 +88,21 @@ def job_result_pages(client: GenesysClient, jobs_path: str, body: dict, *, timeo
     finally:
         if not read_in_full:
             _cancel_job(client, job_path)
+
+
+def _submit(client: GenesysClient, jobs_path: str, body: dict) -> dict:
+    """POST the job; a 429 or a 4xx naming a limit means fewer jobs may run at once (`JobSlots.lower`).
+
+    The 429 is retried after its Retry-After like any other; a 4xx naming a limit sends this window
+    to the sync query (the head window never waits for a job slot, see `prefetch`)."""
+    try:
+        return client.post_json(jobs_path, body, on_rate_limited=lambda _response: client.job_slots.lower(
+            f"{jobs_path} answered 429 to a submission"))
+    except GenesysAPIError as exc:
+        if exc.status is not None and 400 <= exc.status < 500 and JOB_LIMIT_WORDS.search(str(exc)):
+            client.job_slots.lower(f"{jobs_path} answered {exc.status} to a submission")
+            raise AnalyticsJobFailedError(f"job submission refused ({exc})") from None
+        raise
 
 
 def _wait_for_job(client: GenesysClient, job_path: str, timeout_seconds: float) -> None:

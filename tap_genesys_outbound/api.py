@@ -10,7 +10,9 @@ rules and the error messages must be shared by every stream, lookup and (later) 
 * Any other 4xx raises `GenesysAPIError` with the HTTP status, the API's `code` and message,
   and for 403 the permission the OAuth client's role lacks.
 * `iter_pages` is the one paging loop, driven by the SDK's paginator classes
-  (`pagination.py`); `iter_entities` and `iter_cursor_pages` are its two common uses.
+  (`pagination.py`); `iter_entities` and `iter_cursor_pages` are its two common uses, and
+  `iter_query_pages` its fetch-ahead form for the analytics queries paged by page number.
+* At most `max_concurrent_requests` requests are on the wire at once, from any thread.
 
 Thread safety: each thread gets its own `requests.Session` (connection pools are not shared
 across threads); the budget and the authenticator are locked; the counters are locked.
@@ -19,10 +21,12 @@ across threads); the budget and the authenticator are locked; the counters are l
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import threading
 import time
 import typing as t
+from concurrent.futures import Future, ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 import backoff
@@ -30,7 +34,14 @@ import requests
 from singer_sdk.streams.rest import HTTPRequest
 
 from tap_genesys_outbound.errors import GenesysAPIError
-from tap_genesys_outbound.pagination import CursorPaginator, EntityListingPaginator, decode_json
+from tap_genesys_outbound.pagination import (
+    CursorPaginator,
+    EntityListingPaginator,
+    QueryPageNumberPaginator,
+    decode_json,
+    response_json,
+)
+from tap_genesys_outbound.prefetch import JobSlots
 from tap_genesys_outbound.retry import retry_after_seconds, seconds_before_retry
 
 if t.TYPE_CHECKING:
@@ -91,15 +102,28 @@ class RequestStats:
 
 
 class _Transport:
-    """What every view of the client shares: base URL, token, budget, timeout, per-thread sessions."""
+    """What every view of the client shares: base URL, token, budget, timeout, per-thread sessions,
+    the cap on requests in flight and the thread pool that fetches pages ahead."""
 
     def __init__(self, *, api_url: str, authenticator: GenesysAuthenticator, budget: RequestBudget,
-                 timeout: float) -> None:
+                 timeout: float, max_in_flight: int) -> None:
         self.api_url = api_url.rstrip("/")
         self.authenticator = authenticator
         self.budget = budget
         self.timeout = timeout
+        self.max_in_flight = max_in_flight
+        self.in_flight = threading.BoundedSemaphore(max_in_flight)
         self._local = threading.local()
+        self._executor: ThreadPoolExecutor | None = None
+        self._executor_lock = threading.Lock()
+
+    @property
+    def executor(self) -> ThreadPoolExecutor:
+        """Threads for pages fetched ahead; requests in flight stay capped by `in_flight` whatever the threads."""
+        with self._executor_lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(max_workers=self.max_in_flight, thread_name_prefix="genesys-page")
+            return self._executor
 
     @property
     def session(self) -> requests.Session:
@@ -114,8 +138,11 @@ class GenesysClient:
     """Budgeted, retrying, thread-safe access to the Genesys Cloud API (see the module docstring)."""
 
     def __init__(self, *, api_url: str, authenticator: GenesysAuthenticator, budget: RequestBudget,
-                 timeout: float, logger: logging.Logger, label: str = "tap") -> None:
-        self._transport = _Transport(api_url=api_url, authenticator=authenticator, budget=budget, timeout=timeout)
+                 timeout: float, logger: logging.Logger, label: str = "tap", max_in_flight: int = 1,
+                 max_jobs: int = 1) -> None:
+        self._transport = _Transport(api_url=api_url, authenticator=authenticator, budget=budget, timeout=timeout,
+                                     max_in_flight=max_in_flight)
+        self._transport.job_slots = JobSlots(max_jobs, logger)
         self.logger = logger
         self.label = label
         self.stats = RequestStats()
@@ -138,9 +165,22 @@ class GenesysClient:
     def budget(self) -> RequestBudget:
         return self._transport.budget
 
+    @property
+    def max_in_flight(self) -> int:
+        return self._transport.max_in_flight
+
+    @property
+    def job_slots(self) -> JobSlots:
+        """How many analytics jobs may be in flight at once (shared by the run)."""
+        return self._transport.job_slots
+
     # --- one request ------------------------------------------------------------------------
-    def send(self, http_request: HTTPRequest) -> requests.Response:
-        """Send one request under the shared budget, retrying as the module docstring says."""
+    def send(self, http_request: HTTPRequest, *,
+             on_rate_limited: t.Callable[[requests.Response], None] | None = None) -> requests.Response:
+        """Send one request under the shared budget, retrying as the module docstring says.
+
+        `on_rate_limited` is told of each 429 before its Retry-After wait (job submission lowers the
+        number of jobs in flight with it)."""
         prepared = requests.Request(
             method=http_request.method, url=http_request.url, params=http_request.encode_params() or None,
             headers=http_request.headers or None, json=http_request.data,
@@ -154,10 +194,16 @@ class GenesysClient:
             tries += 1
             return self._send_once(prepared, reauthenticated)
 
+        def on_backoff(details: t.Mapping[str, t.Any]) -> None:
+            response = getattr(details.get("exception"), "response", None)
+            if on_rate_limited is not None and getattr(response, "status_code", None) == 429:
+                on_rate_limited(response)
+            self._log_retry(details)
+
         retrying = backoff.on_exception(
             self._wait_generator, (RetriableResponse, *RETRIED_EXCEPTIONS),
             max_tries=lambda: MAX_TRIES, max_time=lambda: MAX_RETRY_SECONDS,
-            on_backoff=self._log_retry, jitter=None, logger=None,
+            on_backoff=on_backoff, jitter=None, logger=None,
         )(attempt)
         try:
             return retrying()
@@ -177,10 +223,11 @@ class GenesysClient:
 
     def _send_once(self, prepared: requests.PreparedRequest, reauthenticated: list[bool]) -> requests.Response:
         transport = self._transport
-        waited = transport.budget.acquire()
-        self.stats.add(requests=1, waited=waited)
-        # The wait may have outlived the token attached on an earlier try: attach a current one.
-        response = transport.session.send(transport.authenticator(prepared), timeout=transport.timeout)
+        with transport.in_flight:  # at most max_concurrent_requests on the wire, whichever thread sends
+            waited = transport.budget.acquire()
+            self.stats.add(requests=1, waited=waited)
+            # The wait may have outlived the token attached on an earlier try: attach a current one.
+            response = transport.session.send(transport.authenticator(prepared), timeout=transport.timeout)
         status = response.status_code
         if status < 400:
             return response
@@ -247,8 +294,10 @@ class GenesysClient:
     def get_json(self, path: str, params: dict | None = None) -> t.Any:  # noqa: ANN401
         return decode_json(self.request("GET", path, params=params))
 
-    def post_json(self, path: str, body: t.Any, params: dict | None = None) -> t.Any:  # noqa: ANN401
-        return decode_json(self.request("POST", path, params=params, body=body))
+    def post_json(self, path: str, body: t.Any, params: dict | None = None, *,  # noqa: ANN401
+                  on_rate_limited: t.Callable[[requests.Response], None] | None = None) -> t.Any:  # noqa: ANN401
+        http_request = HTTPRequest(url=f"{self.api_url}{path}", method="POST", params=params or {}, data=body)
+        return decode_json(self.send(http_request, on_rate_limited=on_rate_limited))
 
     def delete(self, path: str) -> None:
         self.request("DELETE", path)
@@ -261,6 +310,37 @@ class GenesysClient:
             response = self.send(build_request(paginator.current_value))
             yield response
             paginator.advance(response)
+
+    def iter_query_pages(self, build_request: t.Callable[[int], HTTPRequest], paginator: QueryPageNumberPaginator, *,
+                         ahead: int = 1) -> t.Iterator[requests.Response]:
+        """The pages of an analytics query paged by page number, in order, up to `ahead` requested at once.
+
+        Page 1 comes alone; its `totalHits` (approximate and often low) says how many pages to expect, and up to
+        `ahead` of those are requested together. Past them pages are read one by one until the paginator ends
+        (an empty page, or a short one once `totalHits` is reached), so a low `totalHits` never cuts a listing.
+        """
+        if ahead <= 1:
+            yield from self.iter_pages(build_request, paginator)
+            return
+        pending: collections.deque[Future] = collections.deque()
+        expected_pages, next_number = 1, 2
+        try:
+            while not paginator.finished:
+                number = paginator.current_value
+                while next_number <= expected_pages and len(pending) < ahead:
+                    pending.append(self._transport.executor.submit(self.send, build_request(next_number)))
+                    next_number += 1
+                response = pending.popleft().result() if pending else self.send(build_request(number))
+                next_number = max(next_number, number + 1)
+                if number == 1:
+                    total_hits = response_json(response).get("totalHits")
+                    if isinstance(total_hits, int) and total_hits > 0:
+                        expected_pages = -(-total_hits // paginator.page_size)
+                yield response
+                paginator.advance(response)
+        finally:
+            for future in pending:  # pages asked for past the end: their answers are not needed
+                future.cancel()
 
     def iter_entities(self, path: str, params: dict | None = None) -> t.Iterator[dict]:
         """Every entity of a GET `*EntityListing` (pageNumber/pageCount; an empty page mid-listing is not the end)."""

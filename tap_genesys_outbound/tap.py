@@ -92,6 +92,7 @@ class TapGenesysOutbound(Tap):
             api_url=self.settings.api_url, authenticator=authenticator,
             budget=RequestBudget(self.config["max_requests_per_minute"]),
             timeout=self.config["request_timeout_seconds"], logger=self.logger,
+            max_in_flight=self.config["max_concurrent_requests"], max_jobs=self.config["max_concurrent_jobs"],
         )
 
     @cached_property

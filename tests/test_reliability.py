@@ -156,7 +156,8 @@ def test_sigkill_at_random_points_ten_times_then_resume_loses_nothing(tmp_path) 
     """Kill -9 after a random number of messages, resume from the last STATE seen, ten times in a row."""
     rng = random.Random(1234)
     with Emulator(EmulatorConfig(seed=5, campaigns=3, attempts=900, days=30, anchor=ANCHOR)) as emu:
-        config = tap_config(emu, async_jobs="never", lookback_window_hours=0)  # 5 windows of <= 7 days
+        config = tap_config(emu, async_jobs="never", lookback_window_hours=0,  # 5 windows of <= 7 days
+                            max_concurrent_requests=4)  # windows and pages fetched ahead while records go out
         everything = expected_ids(emu, START, ANCHOR)
         args = [sys.executable, "-m", "tap_genesys_outbound.tap", "--config", write_json(tmp_path / "c.json", config),
                 "--catalog", write_json(tmp_path / "cat.json", catalog_selecting("attempts"))]

@@ -27,6 +27,7 @@ from tap_genesys_outbound.api import records_of
 from tap_genesys_outbound.attempt_mapping import AttemptMapper, malformed_reason
 from tap_genesys_outbound.errors import GenesysAPIError
 from tap_genesys_outbound.pagination import QueryPageNumberPaginator
+from tap_genesys_outbound.prefetch import ordered_reads
 from tap_genesys_outbound.streams.windowed import WindowedStream
 from tap_genesys_outbound.windows import Window, parse_timestamp, split_at, split_at_midnights
 
@@ -85,8 +86,12 @@ class AttemptsStream(WindowedStream):
         if to_read is None:
             return
         mapper = AttemptMapper(self.lookups.wrapup_code_names(), self.config.get("campaign_ids"))
-        for read in self.plan(self.windows(to_read)):
-            yield from self._read_window(read, mapper)
+        reads = ordered_reads(self.plan(self.windows(to_read)), self.read_window, lanes=self.api.max_in_flight,
+                              job_slots=self.api.job_slots, uses_job=lambda read: read.use_job)
+        for read, pages in reads:  # in window order, whatever order the lanes finished in
+            seen: set[str] = set()  # conversation ids emitted for this window: no double emits
+            for source, conversations in pages:
+                yield from self._records(read.window, source, conversations, mapper, seen)
             self.complete_window(read.window, context)
         if self.skipped_without_id:
             self.logger.warning("attempts: skipped %d conversations without a conversationId",
@@ -100,20 +105,20 @@ class AttemptsStream(WindowedStream):
         boundary = self.lookups.data_availability_date() if self.config["async_jobs"] != "never" else None
         return [piece for part in split_at(to_read, boundary) for piece in split_at_midnights(part, MAX_WINDOW_DAYS)]
 
-    # --- reading one window ---------------------------------------------------------------
-    def _read_window(self, read: WindowRead, mapper: AttemptMapper) -> t.Iterator[dict]:
-        seen: set[str] = set()  # conversation ids emitted for this window: no double emits
+    # --- reading one window (in a lane's thread when max_concurrent_requests > 1) -------------
+    def read_window(self, read: WindowRead) -> t.Iterator[tuple[str, list]]:
+        """`(source, raw conversations)` per page of the window; mapping happens in the stream's thread."""
         if read.use_job:
             try:
-                yield from self._records(read.window, self._job_pages(read.window), mapper, seen)
+                yield from self._pages(self._job_pages(read.window))
                 return
             except AnalyticsJobFailedError as exc:
                 self.logger.warning("attempts: %s; reading %s with the sync query instead", exc, read.window)
-        yield from self._read_with_query(read.window, mapper, seen)
+        yield from self._read_with_query(read.window)
 
-    def _read_with_query(self, window: Window, mapper: AttemptMapper, seen: set[str]) -> t.Iterator[dict]:
+    def _read_with_query(self, window: Window) -> t.Iterator[tuple[str, list]]:
         try:
-            yield from self._records(window, self._query_pages(window), mapper, seen)
+            yield from self._pages(self._query_pages(window))
         except GenesysAPIError as exc:
             if not is_result_cap(exc):
                 raise
@@ -121,11 +126,11 @@ class AttemptsStream(WindowedStream):
             if len(pieces) > 1:
                 self.logger.info("attempts: %s holds over 100,000 conversations; splitting it", window)
                 for piece in pieces:
-                    yield from self._read_with_query(piece, mapper, seen)
+                    yield from self._read_with_query(piece)
             elif self.config["async_jobs"] != "never":
                 self.logger.info("attempts: one day over 100,000 conversations (%s); using a details job", window)
                 try:
-                    yield from self._records(window, self._job_pages(window), mapper, seen)
+                    yield from self._pages(self._job_pages(window))
                 except AnalyticsJobFailedError as exc:
                     raise GenesysAPIError(f"attempts: {window} is over the sync query's result cap and its "
                                           f"details job failed: {exc}") from None
@@ -135,41 +140,46 @@ class AttemptsStream(WindowedStream):
                     "query can page; set async_jobs to auto or always"
                 ) from None
 
+    def _pages(self, responses: t.Iterable[requests.Response]) -> t.Iterator[tuple[str, list]]:
+        """Decode each page once, where it was fetched."""
+        for response in responses:
+            source = f"{response.request.method} {response.request.path_url.split('?')[0]}"
+            yield source, records_of(response, "conversations", self.name, absent_when=EMPTY_PAGE_MARKERS)
+
     def _query_pages(self, window: Window) -> t.Iterator[requests.Response]:
-        return self.api.iter_pages(lambda page: self.query_request(window, page),
-                                   QueryPageNumberPaginator(QUERY_PAGE_SIZE))
+        return self.api.iter_query_pages(lambda page: self.query_request(window, page),
+                                         QueryPageNumberPaginator(QUERY_PAGE_SIZE), ahead=self.api.max_in_flight)
 
     def _job_pages(self, window: Window) -> t.Iterator[requests.Response]:
         body = {**self.query_body(window), "startOfDayIntervalMatching": True}
         return job_result_pages(self.api, JOBS_PATH, body, timeout_seconds=self.config["async_job_timeout_seconds"],
                                 results_params={"pageSize": JOB_PAGE_SIZE})
 
-    def _records(self, window: Window, pages: t.Iterable[requests.Response], mapper: AttemptMapper,
+    # --- mapping (the stream's thread) --------------------------------------------------------
+    def _records(self, window: Window, source: str, conversations: list, mapper: AttemptMapper,
                  seen: set[str]) -> t.Iterator[dict]:
-        """Map the conversations of `pages` and keep those that started in the window, each once."""
+        """Map one page's conversations and keep those that started in the window, each once."""
         start, end = window
-        for response in pages:
-            source = f"{response.request.method} {response.request.path_url.split('?')[0]}"
-            for conversation in records_of(response, "conversations", self.name, absent_when=EMPTY_PAGE_MARKERS):
-                conversation_id = conversation.get("conversationId") if isinstance(conversation, dict) else None
-                if not conversation_id:
-                    self.skipped_without_id += 1
-                    continue
-                if isinstance(conversation_id, str) and conversation_id in seen:
-                    continue
-                record, problem = None, malformed_reason(conversation)
-                if problem is None:
-                    try:  # a type the checks did not foresee must cost one record, not the run
-                        record = mapper.to_record(conversation)
-                        attempt_date = parse_timestamp(record["attemptDate"]) if record is not None else None
-                    except (TypeError, ValueError, AttributeError, KeyError) as exc:
-                        problem = f"{type(exc).__name__}: {exc}"
-                if problem is not None:
-                    self.skipped_malformed += 1
-                    self.logger.warning("attempts: skipped conversation %s from %s: %s", conversation_id, source,
-                                        problem)
-                    continue
-                if record is None or not start <= attempt_date < end:
-                    continue
-                seen.add(conversation_id)
-                yield record
+        for conversation in conversations:
+            conversation_id = conversation.get("conversationId") if isinstance(conversation, dict) else None
+            if not conversation_id:
+                self.skipped_without_id += 1
+                continue
+            if isinstance(conversation_id, str) and conversation_id in seen:
+                continue
+            record, problem = None, malformed_reason(conversation)
+            if problem is None:
+                try:  # a type the checks did not foresee must cost one record, not the run
+                    record = mapper.to_record(conversation)
+                    attempt_date = parse_timestamp(record["attemptDate"]) if record is not None else None
+                except (TypeError, ValueError, AttributeError, KeyError) as exc:
+                    problem = f"{type(exc).__name__}: {exc}"
+            if problem is not None:
+                self.skipped_malformed += 1
+                self.logger.warning("attempts: skipped conversation %s from %s: %s", conversation_id, source,
+                                    problem)
+                continue
+            if record is None or not start <= attempt_date < end:
+                continue
+            seen.add(conversation_id)
+            yield record

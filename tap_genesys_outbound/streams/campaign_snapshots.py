@@ -24,6 +24,7 @@ import typing as t
 from singer_sdk.helpers.types import Context
 
 from tap_genesys_outbound.errors import GenesysAPIError
+from tap_genesys_outbound.prefetch import ordered_reads
 from tap_genesys_outbound.streams.base import GenesysStream
 from tap_genesys_outbound.streams.interval_stats import ratio
 from tap_genesys_outbound.streams.windowed import WindowedStream
@@ -149,15 +150,24 @@ class CampaignStatusHistoryStream(CampaignScopedStream, WindowedStream):
         if to_read is None:
             return
         campaigns = self.campaigns()
+        windows = split_at_midnights(to_read, DIAGNOSTICS_WINDOW_DAYS)
+        if not campaigns:  # nothing to read: every window is complete as it stands
+            for window in windows:
+                self.complete_window(window, context)
+            return
+        requests = [(window, campaign["id"]) for window in windows for campaign in campaigns]
+        reads = ordered_reads(requests, lambda request: [list(self._read(request[1], request[0]))],
+                              lanes=self.api.max_in_flight)
         seen: set[tuple] = set()  # an interval spanning two windows is emitted once per run
-        for window in split_at_midnights(to_read, DIAGNOSTICS_WINDOW_DAYS):
-            for campaign in campaigns:
-                for record in self._read(campaign["id"], window):
+        for (window, campaign_id), summaries in reads:  # in (window, campaign) order
+            for records in summaries:
+                for record in records:
                     key = tuple(record[k] for k in self.primary_keys)
                     if key not in seen:
                         seen.add(key)
                         yield record
-            self.complete_window(window, context)
+            if campaign_id == campaigns[-1]["id"]:  # the window's last campaign: the window is complete
+                self.complete_window(window, context)
 
     def _read(self, campaign_id: str, window: Window) -> t.Iterator[dict]:
         try:

@@ -25,6 +25,7 @@ from tap_genesys_outbound import filters
 from tap_genesys_outbound import granularity as granularities
 from tap_genesys_outbound.analytics_jobs import AnalyticsJobFailedError, WindowRead, job_result_pages
 from tap_genesys_outbound.api import records_of
+from tap_genesys_outbound.prefetch import ordered_reads
 from tap_genesys_outbound.streams.windowed import WindowedStream
 from tap_genesys_outbound.windows import Window, parse_timestamp, split_at
 
@@ -98,9 +99,12 @@ class IntervalAggregateStream(WindowedStream):
         self.logger.info("%s: reading %s at granularity %s in %d request(s) (bookmark %s)", self.name, aligned,
                          granularity, len(windows), bookmark)
         self.before_sync()
-        for read in self.plan(windows):
-            buckets = self._read_window(read, granularity)
-            yield from self.build_records(buckets, granularity)
+        reads = ordered_reads(self.plan(windows), lambda read: [self._read_window(read, granularity)],
+                              lanes=self.api.max_in_flight, job_slots=self.api.job_slots,
+                              uses_job=lambda read: read.use_job)
+        for read, buckets in reads:  # in window order; each window is one piece, its buckets
+            for window_buckets in buckets:
+                yield from self.build_records(window_buckets, granularity)
             self.complete_window(read.window, context, granularity=granularity)
 
     def windows(self, aligned: Window, granularity: str) -> list[Window]:
