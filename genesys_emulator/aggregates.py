@@ -3,7 +3,8 @@
 Choices where the reference is silent or [unverified] (genesys-api.md sections 5 and 6):
 - Conversations are bucketed on conversationStart, in the query's `timeZone` (IANA, default UTC).
   Buckets start at the interval start and step by `granularity` (calendar days, weeks and months
-  in that time zone); the last one is cut at the interval end. Without `granularity` the whole
+  in that time zone, so a local day across a DST change lasts 23 or 25 hours; intervals are written in
+  UTC); the last one is cut at the interval end. Without `granularity` the whole
   interval is one bucket. Buckets without data are omitted; there is no paging.
 - Limits (as the guides describe them; the real ones are [unverified]): sub-daily granularities
   allow at most 7 days per request, P1D and P7D at most 366 days, P1M at most 7 years. Anything
