@@ -12,6 +12,7 @@ import jsonschema
 
 from singer_sdk import Tap
 from singer_sdk.contrib.msgspec import MsgSpecWriter
+from singer_sdk.helpers.capabilities import EMIT_ACTIVATE_VERSION_CONFIG
 
 from tap_genesys_outbound.auth import GenesysAuthenticator
 from tap_genesys_outbound.client import GenesysStream
@@ -51,6 +52,13 @@ class TapGenesysOutbound(Tap):
     name = "tap-genesys-outbound"
     message_writer_class = MsgSpecWriter  # the SDK's faster Singer message writer (bench/run.py)
     config_jsonschema = CONFIG_SCHEMA
+
+    @classmethod
+    def append_builtin_config(cls, config_jsonschema: dict) -> None:
+        """The SDK's built-in settings, plus `emit_activate_version_messages` (the `activate-version` capability)."""
+        super().append_builtin_config(config_jsonschema)
+        for name, schema in EMIT_ACTIVATE_VERSION_CONFIG["properties"].items():
+            config_jsonschema["properties"].setdefault(name, schema)
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         """Our one-line checks first, then the SDK's JSON Schema (stream maps, flattening...)."""
