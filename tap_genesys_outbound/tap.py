@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import io
 import json
+import logging
+import os
 import sys
 import typing as t
 from functools import cached_property
+from pathlib import Path
 
 import jsonschema
 
@@ -174,8 +177,18 @@ def check_state(state: t.Any) -> None:  # noqa: ANN401
                 ) from None
 
 
+def _metrics_at_debug(record: logging.LogRecord) -> bool:
+    """Log filter: a METRIC line becomes a DEBUG record, dropped unless the root logger is at DEBUG."""
+    record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+    return logging.getLogger().isEnabledFor(logging.DEBUG)
+
+
 def main(argv: t.Sequence[str] | None = None) -> None:
     """Console entry point: user errors end in one line on stderr and exit 1, never a traceback."""
+    # Quiet by default (README, "Logging"): the shipped logging config unless the user (or Meltano) gives one,
+    # and the SDK's METRIC lines at DEBUG, so they show only with --log-level=debug / LOGLEVEL=debug.
+    os.environ.setdefault("SINGER_SDK_LOG_CONFIG", str(Path(__file__).with_name("logging.yaml")))
+    logging.getLogger("singer_sdk.metrics").addFilter(_metrics_at_debug)
     try:
         TapGenesysOutbound.cli.main(args=argv, prog_name=TapGenesysOutbound.name)
     except UserFacingError as exc:
