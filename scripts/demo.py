@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from genesys_emulator.dataset import Dataset
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 WAREHOUSE = ROOT / "output" / "warehouse.duckdb"
+LOG = ROOT / "output" / "meltano-run.log"  # everything Meltano, the tap and the loader printed
 ATTEMPTS = int(os.environ.get("DEMO_ATTEMPTS", "50000"))
 START, END = "2026-02-18T00:00:00Z", "2026-03-20T00:00:00Z"  # meltano.yml's dev environment
 
@@ -76,11 +78,44 @@ def table_counts() -> dict[str, int]:
     return {table: duckdb_query(f"select count(*) from genesys.{table}")[0][0] for table in tables}
 
 
+READING = re.compile(r"^(\w+): reading (\S+)/(\S+)")
+SUMMARY = re.compile(r"^(\w+) summary: (\d+) records, (\d+) requests.*?([\d.]+) s in all")
+
+
+def run_with_progress(command: list[str], env: dict) -> int:
+    """Run Meltano with its log in LOG; print one line per stream (records, rate, window), warnings and errors."""
+    windows: dict[str, str] = {}
+    with LOG.open("w") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                   text=True)
+        for line in process.stdout:
+            log.write(line)
+            try:  # meltano --log-format json: one JSON object per line
+                entry = json.loads(line)
+            except ValueError:
+                entry = {"event": line.strip()}
+            event, level = str(entry.get("event", "")), entry.get("level", "")
+            if match := READING.search(event):
+                stream, start, end = match.groups()
+                windows.setdefault(stream, f"{start[:10]} .. {end[:10]}")
+                if sys.stdout.isatty():
+                    print(f"  {stream:28} reading {windows[stream]} ...", end="\r", flush=True)
+            elif match := SUMMARY.search(event):
+                stream, records, requests, seconds = match.groups()
+                rate = int(records) / max(float(seconds), 0.1)
+                window = windows.get(stream, "full table")
+                print(f"  {stream:28} {int(records):>8,} records {rate:>9,.0f}/s  {int(requests):>4} requests  "
+                      f"{window}")
+            elif level in {"warning", "error", "critical"}:
+                print(f"  {level}: {event[:150]}")
+        return process.wait()
+
+
 def main() -> int:
     config = EmulatorConfig(attempts=ATTEMPTS)
     meltano = str(BIN / "meltano")
     env = {**os.environ, "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false", "MELTANO_ENVIRONMENT": "dev"}
-    subprocess.run([meltano, "install"], cwd=ROOT, env=env, check=True)
+    subprocess.run([meltano, "install"], cwd=ROOT, env=env, check=True, capture_output=True)
     expected = expected_counts(config)
     emulator, url = start_emulator(config)
     try:
@@ -91,8 +126,11 @@ def main() -> int:
         })
         shutil.rmtree(WAREHOUSE.parent, ignore_errors=True)
         WAREHOUSE.parent.mkdir(parents=True)
-        subprocess.run([meltano, "run", "--full-refresh", "tap-genesys-outbound", "target-duckdb"],
-                       cwd=ROOT, env=env, check=True)
+        print(f"meltano run tap-genesys-outbound target-duckdb  (full log: {LOG.relative_to(ROOT)})")
+        returncode = run_with_progress([meltano, "--log-format", "json", "run", "--full-refresh",
+                                        "tap-genesys-outbound", "target-duckdb"], env)
+        if returncode:
+            sys.exit(f"demo: meltano run failed (exit {returncode}); see {LOG.relative_to(ROOT)}")
     finally:
         emulator.terminate()
         emulator.wait(timeout=30)

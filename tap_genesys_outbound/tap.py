@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import io
 import json
+import logging
+import os
 import sys
 import typing as t
 from functools import cached_property
+from pathlib import Path
 
 from singer_sdk import Tap
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.helpers.capabilities import EMIT_ACTIVATE_VERSION_CONFIG
 
 from tap_genesys_outbound.api import GenesysClient
 from tap_genesys_outbound.auth import GenesysAuthenticator
@@ -59,6 +63,13 @@ class TapGenesysOutbound(Tap):
     name = "tap-genesys-outbound"
     message_writer_class = MsgSpecWriter  # the SDK's faster Singer message writer (bench/run.py)
     config_jsonschema = CONFIG_SCHEMA
+
+    @classmethod
+    def append_builtin_config(cls, config_jsonschema: dict) -> None:
+        """The SDK's built-in settings, plus `emit_activate_version_messages` (the `activate-version` capability)."""
+        super().append_builtin_config(config_jsonschema)
+        for name, schema in EMIT_ACTIVATE_VERSION_CONFIG["properties"].items():
+            config_jsonschema["properties"].setdefault(name, schema)
 
     def __init__(self, *args: t.Any, validate_config: bool = True, **kwargs: t.Any) -> None:  # noqa: ANN401
         """The SDK validates the config and fills its defaults; its error becomes our one line."""
@@ -148,8 +159,18 @@ def check_state(state: t.Any) -> None:  # noqa: ANN401
                 ) from None
 
 
+def _metrics_at_debug(record: logging.LogRecord) -> bool:
+    """Log filter: a METRIC line becomes a DEBUG record, dropped unless the root logger is at DEBUG."""
+    record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+    return logging.getLogger().isEnabledFor(logging.DEBUG)
+
+
 def main(argv: t.Sequence[str] | None = None) -> None:
     """Console entry point: user errors end in one line on stderr and exit 1, never a traceback."""
+    # Quiet by default (README, "Logging"): the shipped logging config unless the user (or Meltano) gives one,
+    # and the SDK's METRIC lines at DEBUG, so they show only with --log-level=debug / LOGLEVEL=debug.
+    os.environ.setdefault("SINGER_SDK_LOG_CONFIG", str(Path(__file__).with_name("logging.yaml")))
+    logging.getLogger("singer_sdk.metrics").addFilter(_metrics_at_debug)
     try:
         TapGenesysOutbound.cli.main(args=argv, prog_name=TapGenesysOutbound.name)
     except UserFacingError as exc:

@@ -1,7 +1,7 @@
 """Meltano end to end: `meltano run tap-genesys-outbound target-duckdb` loads exactly the emulator's data.
 
 Also guards the duckdb pin: target-duckdb 0.8.0 silently drops the first row of a
-batch with duckdb 1.4/2.0, which only a row-count comparison catches.
+batch from duckdb 1.3 on, which only a row-count comparison catches.
 """
 
 from __future__ import annotations

@@ -63,6 +63,8 @@ class CampaignStatsStream(CampaignScopedStream):
     name = "campaign_stats"
     primary_keys = ("campaignId", "snapshotAt")
     replication_key = None
+    # Never ACTIVATE_VERSION: targets would delete the earlier snapshots, which are this stream's history.
+    emit_activate_version_messages = False
 
     def generate_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
         snapshot_at = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
