@@ -30,9 +30,9 @@ test-fast: install
 lint: install
 	$(BIN)/ruff check .
 
-## bench: extraction benchmark against the emulator
+## bench: extraction benchmark against the emulator (BENCH_ARGS=--quick for a short run)
 bench: install
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .meltano output dist build

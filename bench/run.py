@@ -99,12 +99,13 @@ def run_child(args: list[str], *, stdout: t.Any = subprocess.DEVNULL, timeout: f
 class EmulatorProcess:
     """The emulator CLI in a child process (its CPU is not the tap's)."""
 
-    def __init__(self, attempts: int, days: int, seed: int) -> None:
+    def __init__(self, attempts: int, days: int, seed: int, latency_ms: float = 0) -> None:
         self.attempts, self.days = attempts, days
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "genesys_emulator", "--port", "0", "--seed", str(seed),
              "--attempts", str(attempts), "--days", str(days), "--anchor", ANCHOR,
-             "--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET],
+             "--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET,
+             "--latency-ms", str(latency_ms), "--latency-jitter", "0.2"],
             stdout=subprocess.PIPE, text=True, cwd=ROOT)
         line = self.proc.stdout.readline()
         match = re.search(r"(http://\S+)", line)
@@ -115,7 +116,7 @@ class EmulatorProcess:
 
     def admin(self, method: str, what: str, body: dict | None = None) -> dict:
         data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(f"{self.url}/_emulator/{what}", data=data, method=method,
+        request = urllib.request.Request(f"{self.url}/_emulator/{what}", data=data, method=method,  # noqa: S310 - loopback
                                          headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310 - loopback
             return json.loads(response.read() or b"{}")
@@ -202,8 +203,12 @@ class Bench:
                         "covered_records": sum(n for k, n in summaries.items() if k in BASELINE_STREAMS)})
 
     def baseline(self, streams: str) -> Measure:
+        return self.baseline_from(None, streams)
+
+    def baseline_from(self, start: str | None, streams: str = "attempts") -> Measure:
         stats_path = self.work / "baseline-stats.json"
-        config = {**self.tap_config(), "streams": streams, "output": os.devnull, "stats": str(stats_path)}
+        config = {**self.tap_config(**({"start_date": start} if start else {})), "streams": streams,
+                  "output": os.devnull, "stats": str(stats_path)}
         self.emu.reset_log()
         run = run_child([sys.executable, str(BASELINE), str(write_json(self.work / "baseline.json", config))])
         requests_, throttled, _ = self._counted(run, "the baseline loop")
@@ -317,6 +322,11 @@ def throughput_section(table: Table, title: str, taps: list[Measure], bases: lis
 
 
 # ------------------------------------------------------------------ main
+class _SkipThroughput(Exception):
+    """--latency-only: leave the throughput and rate-limit sections out."""
+
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -336,6 +346,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rss-scale", action="store_true",
                    help="also measure peak RSS at 500,000 attempts (emulator needs ~3 GB, adds minutes)")
     p.add_argument("--rss-attempts", type=int, default=500_000)
+    p.add_argument("--skip-latency", action="store_true", help="skip the real-org latency scenario")
+    p.add_argument("--latency-only", action="store_true", help="run only the real-org latency scenario")
+    p.add_argument("--latency-ms", type=float, default=500, help="server time per API request (default 500, +-20%%)")
+    p.add_argument("--latency-server-rpm", type=int, default=250,
+                   help="requests/min the latency emulator allows before 429 (default 250)")
+    p.add_argument("--latency-budget", type=int, default=240, help="the tap's max_requests_per_minute (default 240)")
+    p.add_argument("--latency-requests", type=int, default=300,
+                   help="size the latency sync run to about this many requests (default 300)")
+    p.add_argument("--workers", default="4",
+                   help="max_concurrent_requests values for the latency scenario, comma-separated (default 4)")
+    p.add_argument("--latency-baseline", action=argparse.BooleanOptionalAction, default=True,
+                   help="also run the serial bare loop at the same latency (default on)")
     p.add_argument("--profile", metavar="PATH", help="also cProfile one tap run (attempts) into PATH")
     p.add_argument("--json", metavar="PATH", help="write all figures as JSON to PATH")
     p.add_argument("--tap-script", metavar="PATH",
@@ -348,6 +370,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.attempts, args.days, args.runs = 5_000, 10, 1
         args.rl_requests = min(args.rl_requests, 60)
+        args.latency_requests = min(args.latency_requests, 80)
     rl_runs = args.rl_runs or args.runs
     results: dict = {"args": vars(args)}
     table = Table()
@@ -356,6 +379,8 @@ def main(argv: list[str] | None = None) -> int:
         say(f"bench: starting the emulator ({args.attempts:,} attempts over {args.days} days)...")
         emu = EmulatorProcess(args.attempts, args.days, args.seed)
         try:
+            if args.latency_only:
+                raise _SkipThroughput
             bench = Bench(emu, work, args.async_jobs, args.tap_script)
             say("bench: warm-up (the emulator renders every conversation once)...")
             bench.baseline("all")
@@ -398,8 +423,13 @@ def main(argv: list[str] | None = None) -> int:
 
             if not args.skip_rl:
                 rl_section(table, results, bench, emu, args, rl_runs)
+        except _SkipThroughput:
+            pass
         finally:
             emu.stop()
+
+        if not args.skip_latency:
+            latency_section(table, results, work, args)
 
         if args.rss_scale:
             say(f"bench: starting a {args.rss_attempts:,}-attempt emulator for the RSS check (slow)...")
@@ -424,6 +454,76 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         write_json(Path(args.json), results)
     return 0
+
+
+def latency_section(table: Table, results: dict, work: Path, args: argparse.Namespace) -> None:
+    """A real org's pace: every API answer after `--latency-ms` (+-20 %), the server allowing
+    `--latency-server-rpm`, the tap's default budget. Budget use = API requests per minute of wall over
+    the budget; jobs drain rate = records/s over budget/60 x 1,000 (the job page size)."""
+    say(f"bench: latency scenario: emulator answering after {args.latency_ms:.0f} ms, "
+        f"limit {args.latency_server_rpm}/min, tap budget {args.latency_budget}/min...")
+    emu = EmulatorProcess(args.attempts, args.days, args.seed, latency_ms=args.latency_ms)
+    per_day_pages = max(1.0, args.attempts / args.days / QUERY_PAGE)
+    days = min(args.days, max(1, math.ceil(args.latency_requests / per_day_pages)))
+    sync_start = iso(parse(ANCHOR) - dt.timedelta(days=days))
+    budget, ceiling = args.latency_budget, args.latency_budget / 60 * JOB_PAGE
+    out: dict = {"latency_ms": args.latency_ms, "server_rpm": args.latency_server_rpm, "budget": budget,
+                 "sync_days": days, "sync": {}, "jobs": {}}
+    try:
+        bench = Bench(emu, work, "never")
+        table.section(f"latency {args.latency_ms:.0f} ms (+-20 %), server limit {args.latency_server_rpm}/min, "
+                      f"tap budget {budget}/min")
+
+        def api_rate(m: Measure) -> float:
+            return (m.requests - m.extra.get("token_requests", 0)) / (m.wall / 60) / budget
+
+        def limited(run: t.Callable[[], Measure]) -> Measure:
+            emu.admin("DELETE", "faults")
+            emu.admin("POST", "faults", {"enforce_rate_limit": args.latency_server_rpm})
+            try:
+                m = run()
+            finally:
+                emu.admin("DELETE", "faults")
+            m.extra["token_requests"] = sum(1 for _, path, _ in emu.log() if path == "/oauth/token")
+            return m
+
+        for workers in [int(w) for w in str(args.workers).split(",")]:
+            say(f"bench:   sync query, {days} days, {workers} worker(s)...")
+            m = limited(lambda w=workers: bench.tap("attempts", start_date=sync_start, async_jobs="never",
+                                                    max_requests_per_minute=budget, max_concurrent_requests=w))
+            use, share = api_rate(m), m.throttled / max(1, m.requests)
+            say(f"bench:     {m.records:,} records, {m.requests} requests ({m.throttled} x 429), {m.wall:.1f} s, "
+                f"budget use {use:.2f}, {m.rss_mb:.0f} MB")
+            table.add(f"sync: budget use, {workers} worker(s)", f"{m.requests} req in {m.wall:.1f} s",
+                      ">= 0.8x", f"{use:.2f}", use >= 0.8 if workers > 1 else None)
+            table.add(f"  429s at {args.latency_server_rpm}/min, {workers} worker(s)",
+                      f"{m.throttled} ({share:.1%})", "<= 5%", "", share <= 0.05)
+            table.add(f"  peak RSS, {workers} worker(s)", f"{m.rss_mb:.0f} MB", "< 200 MB", "", m.rss_mb < 200)
+            out["sync"][workers] = {"budget_use": use, "throttled_share": share, **dataclasses.asdict(m)}
+
+            say(f"bench:   jobs (async_jobs=always), {args.days} days, {workers} worker(s)...")
+            j = limited(lambda w=workers: bench.tap("attempts", async_jobs="always", max_requests_per_minute=budget,
+                                                    max_concurrent_requests=w))
+            drain = j.records / j.wall / ceiling
+            say(f"bench:     {j.records:,} records in {j.wall:.1f} s: {j.records / j.wall:,.0f}/s, drain {drain:.2f}")
+            table.add(f"jobs: drain rate, {workers} worker(s)", f"{j.records / j.wall:,.0f} rec/s of {ceiling:,.0f}",
+                      ">= 0.45x", f"{drain:.2f}", drain >= 0.45 if workers > 1 else None)
+            table.add(f"  peak RSS, {workers} worker(s)", f"{j.rss_mb:.0f} MB", "< 200 MB", "", j.rss_mb < 200)
+            out["jobs"][workers] = {"drain": drain, **dataclasses.asdict(j)}
+
+        if args.latency_baseline:
+            say("bench:   the bare loop (serial) at the same latency: sync...")
+            b = limited(lambda: Bench(emu, work, "never").baseline_from(sync_start))
+            table.add("bare loop: sync budget use (serial)", f"{b.requests} req in {b.wall:.1f} s", "",
+                      f"{api_rate(b):.2f}")
+            say("bench:   the bare loop at the same latency: jobs...")
+            bj = limited(lambda: Bench(emu, work, "always").baseline_from(None))
+            table.add("bare loop: jobs drain rate (serial)", f"{bj.records / bj.wall:,.0f} rec/s", "",
+                      f"{bj.records / bj.wall / ceiling:.2f}")
+            out["baseline"] = {"sync_budget_use": api_rate(b), "jobs_drain": bj.records / bj.wall / ceiling}
+    finally:
+        emu.stop()
+    results["latency"] = out
 
 
 def rl_section(table: Table, results: dict, bench: Bench, emu: EmulatorProcess, args: argparse.Namespace,

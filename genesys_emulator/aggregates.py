@@ -25,7 +25,7 @@ from __future__ import annotations
 import bisect
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .dataset import DAY_MS, Dataset, iso, to_ms
@@ -37,7 +37,6 @@ CONV_AGG = "/api/v2/analytics/conversations/aggregates"
 FLOW_AGG = "/api/v2/analytics/flows/aggregates"
 MAX_JOB_PAGE_SIZE, DEFAULT_JOB_PAGE_SIZE = 1000, 100
 
-UTC = timezone.utc
 CONVERSATION_METRICS = {"nOutbound", "nOutboundAttempted", "nOutboundConnected", "nOutboundAbandoned",
                         "nConnected", "nError", "tContacting", "tDialing", "tTalk", "tTalkComplete", "tHeld",
                         "tAcw", "tHandle", "tAlert", "tAnswered", "tAbandon", "tFirstDial", "tFirstConnect"}

@@ -50,12 +50,12 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 NEW_YORK = ZoneInfo("America/New_York")
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MINUTE_MS, HOUR_MS, DAY_MS = 60_000, 3_600_000, 86_400_000
 
 
@@ -343,7 +343,8 @@ class Dataset:
              "phoneColumns": [{"columnName": "Cell", "type": "cell"}, {"columnName": "Home", "type": "home"}],
              "abandonRate": round(rng.uniform(2, 5), 1), "dncLists": self.dnc_lists[: 1 + i % 2],
              "callableTimeSet": self.time_sets[i % 2],
-             "callAnalysisResponseSet": self._ref(self.response_sets[1 if mode == "agentless" else (2 if i % 3 == 2 else 0)]),
+             "callAnalysisResponseSet": self._ref(
+                 self.response_sets[1 if mode == "agentless" else (2 if i % 3 == 2 else 0)]),
              "errors": [], "callerName": "Acme Outbound", "callerAddress": f"+1317555{1000 + i:04d}",
              "outboundLineCount": rng.choice([10, 20, 50, 100]), "ruleSets": self.rule_sets if i % 2 else [],
              "skipPreviewDisabled": False, "previewTimeOutSeconds": 30 if mode == "preview" else 0,
@@ -541,9 +542,9 @@ class Dataset:
         wanted = set(campaign_ids) if campaign_ids else None
         out = []
         for a in self.records_in_days(lo // DAY_MS, (hi - 1) // DAY_MS):
-            if a.kind != "inbound" and lo <= a.start < hi:
-                if wanted is None or self.campaigns[a.campaign]["id"] in wanted:
-                    out.append(self.doc(a))
+            if a.kind != "inbound" and lo <= a.start < hi and (
+                    wanted is None or self.campaigns[a.campaign]["id"] in wanted):
+                out.append(self.doc(a))
         return out
 
     def attempt_counts_by_campaign_and_day(self) -> dict[str, dict[str, int]]:

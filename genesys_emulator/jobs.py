@@ -12,8 +12,8 @@ import binascii
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from .dataset import DAY_MS, HOUR_MS, iso
 from .protocol import ApiError, Response, int_param, last_param

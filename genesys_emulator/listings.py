@@ -66,7 +66,7 @@ def entity_listing(path: str, items: list[dict], query: dict) -> dict:
     base = [(k, v) for k, vs in query.items() if k not in ("pageSize", "pageNumber") for v in vs]
 
     def uri(n: int) -> str:
-        return f"{path}?{urlencode(base + [('pageSize', size), ('pageNumber', n)])}"
+        return f"{path}?{urlencode([*base, ('pageSize', size), ('pageNumber', n)])}"
     return {"entities": items[(number - 1) * size: number * size], "pageSize": size,
             "pageNumber": number, "total": total, "pageCount": count, "firstUri": uri(1),
             "previousUri": uri(number - 1) if number > 1 else None,

@@ -207,10 +207,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _hang_up(self) -> None:
         """Close the socket without finishing the response (a dropped connection)."""
         self.close_connection = True
-        try:
+        with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
     def _handle(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)

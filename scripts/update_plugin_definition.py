@@ -44,7 +44,7 @@ METADATA: dict[str, t.Any] = {
 #: Option labels for values that are not self-explanatory (anything else is labelled with its value).
 def _option_labels() -> dict[str, str]:
     try:
-        from tap_genesys_outbound.settings import REGIONS  # noqa: PLC0415
+        from tap_genesys_outbound.settings import REGIONS
     except ImportError:  # the settings module was reorganised: fall back to the values
         return {}
     return {domain: f"{name} ({domain})" for domain, name in REGIONS.items()}
@@ -106,7 +106,7 @@ def render_definition(about_json: dict) -> str:
 
 def render_meltano_yml(text: str, about_json: dict) -> str:
     """meltano.yml with the extractor's generated keys replaced (comments and everything else kept)."""
-    from ruamel.yaml import YAML  # noqa: PLC0415 - ships with Meltano
+    from ruamel.yaml import YAML
 
     ruamel = YAML()
     ruamel.preserve_quotes = True
@@ -117,7 +117,7 @@ def render_meltano_yml(text: str, about_json: dict) -> str:
     generated = definition(about_json)
     for key in ("namespace", "executable", "capabilities", "settings_group_validation", "settings"):
         entry[key] = generated[key]
-    import io  # noqa: PLC0415
+    import io
 
     buffer = io.StringIO()
     ruamel.dump(doc, buffer)

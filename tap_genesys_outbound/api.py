@@ -67,6 +67,9 @@ REQUIRED_PERMISSIONS = {
 }
 MAX_TRIES = 8
 MAX_RETRY_SECONDS = 600
+#: New tokens one request may ask for after a 401: a token can die in the budget's queue between being
+#: attached and being sent when the server revokes tokens earlier than their `expires_in`.
+MAX_REAUTHENTICATIONS = 3
 LISTING_PAGE_SIZE = 100  # the documented maximum of the outbound listings
 RETRIED_EXCEPTIONS = (
     ConnectionResetError,
@@ -187,12 +190,12 @@ class GenesysClient:
         ).prepare()
         tries = 0
         started = time.monotonic()
-        reauthenticated = [False]
+        reauthentications = [0]
 
         def attempt() -> requests.Response:
             nonlocal tries
             tries += 1
-            return self._send_once(prepared, reauthenticated)
+            return self._send_once(prepared, reauthentications)
 
         def on_backoff(details: t.Mapping[str, t.Any]) -> None:
             response = getattr(details.get("exception"), "response", None)
@@ -221,7 +224,7 @@ class GenesysClient:
         except (requests.exceptions.RequestException, ConnectionResetError) as exc:
             raise self._unreachable(exc, tries, started) from None
 
-    def _send_once(self, prepared: requests.PreparedRequest, reauthenticated: list[bool]) -> requests.Response:
+    def _send_once(self, prepared: requests.PreparedRequest, reauthentications: list[int]) -> requests.Response:
         transport = self._transport
         with transport.in_flight:  # at most max_concurrent_requests on the wire, whichever thread sends
             waited = transport.budget.acquire()
@@ -231,9 +234,10 @@ class GenesysClient:
         status = response.status_code
         if status < 400:
             return response
-        if status == 401 and not reauthenticated[0]:
-            # Once per request: a token that expired or was revoked is replaced and the request retried.
-            reauthenticated[0] = True
+        if status == 401 and reauthentications[0] < MAX_REAUTHENTICATIONS:
+            # A token that expired or was revoked is replaced and the request retried (a few times at most:
+            # a token refused right after it was issued means the credentials, not the token).
+            reauthentications[0] += 1
             transport.authenticator.invalidate(prepared.headers.get("Authorization"))
             raise RetriableResponse("401: access token expired or revoked; requesting a new one", response)
         if status == 429 or status >= 500:

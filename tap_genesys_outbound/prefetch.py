@@ -138,11 +138,14 @@ def ordered_reads(
     stop = threading.Event()
     pending: collections.deque[T] = collections.deque(items)
     active: collections.deque[_Lane[T, R]] = collections.deque()
+    holding_slots: list[_Lane[T, R]] = []  # lanes whose job slot is still taken
     try:
         while pending or active:
             while pending and len(active) < lanes and (
                     job_slots is None or not uses_job(pending[0]) or job_slots.try_take()):
                 lane = _Lane(pending.popleft(), fetch, queue_size, stop)
+                if job_slots is not None and uses_job(lane.item):
+                    holding_slots.append(lane)
                 lane.start()
                 active.append(lane)
             lane = active.popleft()
@@ -150,7 +153,10 @@ def ordered_reads(
             if not lane.exhausted:
                 raise RuntimeError(f"the reading of {lane.item} was left before its end")
             lane.join()
-            if job_slots is not None and uses_job(lane.item):
+            if lane in holding_slots:
+                holding_slots.remove(lane)
                 job_slots.give_back()
     finally:
         stop.set()  # lanes still reading stop at their next page and clean up
+        for _ in holding_slots:  # a stopped run (error, or the SDK's record limit) frees its job slots
+            job_slots.give_back()

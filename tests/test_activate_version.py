@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from conftest import run_tap, tap_config
+import pytest
+from helpers import run_tap, tap_config
+
+pytestmark = pytest.mark.emulator
 
 FULL_TABLE = {"campaigns", "dispositions", "call_analysis_response_sets", "flow_outcome_definitions"}
 STREAMS = [*sorted(FULL_TABLE), "campaign_stats", "execution_stats"]

@@ -6,7 +6,6 @@ bookmarks move only past windows read in full, and a Retry-After holds every thr
 
 from __future__ import annotations
 
-import threading
 import time
 import typing as t
 
@@ -32,7 +31,7 @@ def latency_emu() -> t.Iterator[Emulator]:
         yield emu
 
 
-def without_signposts(value: t.Any) -> t.Any:  # noqa: ANN401
+def without_signposts(value: t.Any) -> t.Any:
     if isinstance(value, dict):
         return {k: without_signposts(v) for k, v in value.items() if k != "replication_key_signpost"}
     if isinstance(value, list):

@@ -1,21 +1,24 @@
-"""The Meltano plugin definition and meltano.yml's extractor entry are generated from `--about` (one source of truth)."""
+"""The Meltano plugin definition and meltano.yml's extractor entry come from `--about` (one source of truth)."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 
-from update_plugin_definition import (  # noqa: E402
+from update_plugin_definition import (
     DEFINITION,
     MELTANO_YML,
     about,
     render_definition,
     render_meltano_yml,
 )
+
+pytestmark = pytest.mark.unit
 
 ABOUT = about()
 

@@ -18,9 +18,11 @@ import typing as t
 from pathlib import Path
 
 import pytest
-from conftest import ANCHOR
+from helpers import ANCHOR
 
 from genesys_emulator import Emulator, EmulatorConfig
+
+pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parent.parent
 MELTANO = str(Path(sys.executable).parent / "meltano")
@@ -164,7 +166,7 @@ def test_every_stream_into_postgres_jsonb_timestamptz_and_upserts(postgres, melt
         sample = data.attempts_in(START, ANCHOR)[0]
         epoch = pg.psql('select extract(epoch from "attemptDate")::numeric(20,3), jsonb_array_length(participants) '
                         f"from genesys.attempts where \"conversationId\" = '{sample['conversationId']}'")[0]
-        from datetime import datetime  # noqa: PLC0415
+        from datetime import datetime
         assert float(epoch[0]) == pytest.approx(
             datetime.fromisoformat(sample["conversationStart"].replace("Z", "+00:00")).timestamp(), abs=0.001)
         assert int(epoch[1]) == len(sample["participants"])

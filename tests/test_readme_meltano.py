@@ -16,10 +16,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
-from conftest import ANCHOR, START
+from helpers import ANCHOR, START
 
 from genesys_emulator import Emulator, EmulatorConfig
+
+pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

@@ -142,7 +142,9 @@ def test_a_token_revoked_before_its_announced_expiry_is_replaced_after_the_401(t
     """Tokens say expires_in=30 but die after 2 s: each later request's 401 brings a new token."""
     emu = small_emu
     emu.faults.token_ttl(2, announced=30)
-    config = tap_config(emu, start_date=SMALL_START, async_jobs="never", max_requests_per_minute=60)  # 8 requests: ~5 s
+    # one request at a time (8 requests: ~5 s), so each 401 is one dead token
+    config = tap_config(emu, start_date=SMALL_START, async_jobs="never", max_requests_per_minute=60,
+                        max_concurrent_requests=1)
     run = run_tap(tmp_path, config, streams=["attempts"])
     assert_exact(run, emu)
     api = [s for _, p, s in emu.requests if p != "/oauth/token"]
@@ -150,6 +152,19 @@ def test_a_token_revoked_before_its_announced_expiry_is_replaced_after_the_401(t
     assert api.count(401) >= 1, "the run was too short for a token to expire"
     assert len(tokens) == 1 + api.count(401) and set(tokens) == {200}
     assert all(token not in run.stderr for token in emu.issued_tokens())
+
+
+def test_tokens_revoked_early_with_requests_in_flight_are_replaced_once_each(tmp_path, fresh_emulator) -> None:
+    """With 4 requests in flight, the requests holding a dead token all get a 401; one new token serves them."""
+    emu = fresh_emulator
+    emu.faults.token_ttl(5, announced=30)  # longer than the budget's queue (4 requests at 1 a second)
+    config = tap_config(emu, async_jobs="never", max_requests_per_minute=60, max_concurrent_requests=4)
+    run = run_tap(tmp_path, config, streams=["attempts"])  # 30 days: about 10 requests, about 8 s
+    assert_exact(run, emu, START, ANCHOR)
+    api = [s for _, p, s in emu.requests if p != "/oauth/token"]
+    tokens = statuses(emu, "/oauth/token")
+    assert api.count(401) >= 1, "the run was too short for a token to expire"
+    assert 2 <= len(tokens) <= 1 + api.count(401) and set(tokens) == {200}
 
 
 def test_sigkill_at_random_points_ten_times_then_resume_loses_nothing(tmp_path) -> None:
