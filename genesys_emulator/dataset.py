@@ -21,12 +21,25 @@ Shape decisions where the reference is silent or [unverified]:
   lists them. One business code id is used by agents and mapped but is not listed (deleted).
 - Agent sessions carry tAlert, tTalk, tTalkComplete, tHeld (if held), tAcw, tHandle (ms); the
   disconnectType of an agent sits on its last interact segment, the dialer's on its last segment.
+- Which participant carries which metric (genesys-api.md 9: undocumented, and the same name can sit
+  on two sessions): dialer ("outbound") session: nOutbound, nOutboundAttempted, nOutboundConnected,
+  nOutboundAbandoned, nError, tDialing, tContacting; agent session: tAlert, tTalk, tTalkComplete,
+  tHeld, tAcw, tHandle; customer session: nothing, except in about 5 % of the finished agent calls
+  (`mirrors_talk`, chosen from the attempt's seed) where it repeats the agent's tTalk and tHandle with
+  the same values. Summing a metric over every session double-counts those; aggregates count each
+  metric once per conversation.
 - Entity fields that would be null are omitted, as Genesys does.
 - Flow outcomes are facts derived from the conversations without changing their JSON: agentless
   calls transferred to the "Outbound IVR Flow" (the transfer_flow reaction's flow) reach 1-2
   outcomes, sometimes `deleted_flow_outcome_id` (not listed by /flows/outcomes); one finished agent
   call in five runs a "Post-Call Survey" flow. Flows, the deleted outcome and each campaign's live
   state and diagnostics timeline come from their own seeded RNGs, so adding them changed nothing else.
+- Contact lists, DNC lists, dialer events and users (`_build_directory`) also have their own RNG and
+  are derived from what exists: one contact list per campaign (the ids the campaigns and conversations
+  carry) except the never-dialled last campaign's, whose error says it was deleted; the two DNC lists
+  the campaigns reference; one user per agent (every conversation userId) plus three supervisors
+  (their managers); dialer events at every campaign status change and unhealthy health state inside
+  the data's days, plus one CONTACT/CALL_RULE/DNC_LIST event per dialled campaign and day.
 """
 
 from __future__ import annotations
@@ -204,6 +217,11 @@ class Attempt:
     def talk_end(self) -> int:
         return self.connect_at + self.alert_ms + self.talk_ms + self.hold_ms
 
+    @property
+    def mirrors_talk(self) -> bool:
+        """The customer session repeats the agent's tTalk and tHandle (a finished agent call in 20)."""
+        return self.kind == "agent" and self.end is not None and (self.seed >> 4) % 20 == 0
+
     def natural_end(self) -> int:
         if self.kind in ("agent", "inbound"):
             return self.talk_end + self.acw_ms
@@ -248,6 +266,7 @@ class Dataset:
         ds._build_reference(rng)
         ds._build_conversations(rng)
         ds._build_flows()
+        ds._build_directory()
         return ds
 
     def _past(self, rng, lo_days=100, hi_days=400) -> str:
@@ -544,6 +563,8 @@ class Dataset:
             if a.kind != "inbound":
                 per_campaign[self.campaigns[a.campaign]["id"]] += 1
         return {"campaigns": len(self.campaigns), "wrapup_codes": len(self.wrapup_codes),
+                "contact_lists": len(self.contact_lists), "dnc_lists": len(self.dnc_lists),
+                "events": len(self.events), "users": len(self.directory_users),
                 "wrapup_code_mappings": len(self.wrapup_mapping["mapping"]),
                 "response_sets": len(self.response_sets), "flow_outcomes": len(self.flow_outcomes),
                 "conversations": len(records), "attempts": sum(per_campaign.values()),
@@ -629,6 +650,100 @@ class Dataset:
                 values["nFlowOutcomeFailed"] = [1]
             yield o.conversation_start, dims, values
 
+    # ---------------------------------------------------------------- directory listings
+    def _build_directory(self) -> None:
+        """Contact lists, DNC lists, users and dialer events (see the module docstring)."""
+        rng = random.Random(f"{self.config.seed}:directory")
+        self.dnc_list_refs = self.dnc_lists
+        self.dnc_lists = [self._dnc_list(rng, ref, i) for i, ref in enumerate(self.dnc_list_refs)]
+        dialled = self.campaigns[:-1] if len(self.campaigns) > 1 else self.campaigns
+        self.contact_lists = [self._contact_list(rng, c) for c in dialled]
+        supervisors = [{"id": _uid(rng), "name": f"Supervisor {n}"} for n in "ABC"]
+        self.directory_users = [self._user(rng, s, None, "Outbound Supervisor") for s in supervisors]
+        self.directory_users += [self._user(rng, u, supervisors[i % 3], "Outbound Agent")
+                                 for i, u in enumerate(self.users)]
+        self.events = sorted(self._events(rng, dialled), key=lambda e: (e["timestamp"], e["id"]), reverse=True)
+
+    @staticmethod
+    def _import_status(total: int) -> dict:
+        return {"importState": "IMPORTED", "totalRecords": total, "completedRecords": total,
+                "percentageComplete": 100}
+
+    def _contact_list(self, rng, campaign: dict) -> dict:
+        ref, size = campaign["contactList"], rng.randint(500, 20_000)
+        return {"id": ref["id"], "name": ref["name"], "dateCreated": self._past(rng),
+                "dateModified": self._past(rng, 1, 99), "version": rng.randint(1, 30),
+                "division": campaign["division"],
+                "columnNames": ["FirstName", "LastName", "Cell", "Home", "ZipCode", "TimeZone", "OwnerAgent"],
+                "phoneColumns": [{"columnName": "Cell", "type": "cell", "callableTimeColumn": "TimeZone"},
+                                 {"columnName": "Home", "type": "home", "callableTimeColumn": "TimeZone"}],
+                "importStatus": self._import_status(size), "previewModeColumnName": "OwnerAgent",
+                "previewModeAcceptedValues": ["yes"], "attemptLimits": {
+                    "id": _uid(rng), "name": "Three Tries", "selfUri": "/api/v2/outbound/attemptlimits"},
+                "automaticTimeZoneMapping": True, "zipCodeColumnName": "ZipCode", "size": size,
+                "selfUri": ref["selfUri"]}
+
+    def _dnc_list(self, rng, ref: dict, i: int) -> dict:
+        size = rng.randint(1_000, 90_000)
+        out = {**ref, "dateCreated": self._past(rng), "dateModified": self._past(rng, 1, 99),
+               "version": rng.randint(1, 12), "importStatus": self._import_status(size), "size": size,
+               "dncSourceType": ["rds", "dnc.com"][i % 2], "contactMethod": "Phone", "division": self.divisions[0]}
+        if out["dncSourceType"] == "dnc.com":
+            out.update(loginId="acme-dnc", dncCodes=["B", "C", "D"], licenseId="LIC-0042")
+        return out
+
+    def _user(self, rng, ref: dict, manager: dict | None, title: str) -> dict:
+        login = ref["name"].lower().replace(" ", ".")
+        user = {"id": ref["id"], "name": ref["name"], "division": self.divisions[0],
+                "email": f"{login}@example.com", "state": "active", "title": title,
+                "department": "Outbound Contact Center", "username": f"{login}@example.com",
+                "version": rng.randint(1, 20), "selfUri": f"/api/v2/users/{ref['id']}"}
+        if manager is not None:
+            user["manager"] = {"id": manager["id"], "selfUri": f"/api/v2/users/{manager['id']}"}
+        return user
+
+    def _events(self, rng, dialled: list[dict]):
+        def event(t, campaign, level, category, code, message, related=None):
+            eid = _uid(rng)
+            params = {"campaignName": campaign["name"]}
+            out = {"id": eid, "name": code, "timestamp": iso(t), "level": level, "category": category,
+                   "correlationId": _uid(rng), "relatedEntity": related or self._ref(campaign),
+                   "eventMessage": {"id": _uid(rng), "code": code, "message": message,
+                                    "messageWithParams": message.replace(campaign["name"], "{campaignName}"),
+                                    "messageParams": params},
+                   "selfUri": f"/api/v2/outbound/events/{eid}"}
+            if level != "INFO":
+                out["errorEntity"] = out["relatedEntity"]
+            return out
+        for c in self.campaigns:
+            timeline = self.campaign_live[c["id"]]["diagnostics"]
+            for state, t, _, _ in timeline["states"]:
+                if self.start_ms <= t < self.anchor_ms:
+                    yield event(t, c, "INFO", "CAMPAIGN", "CAMPAIGN_STATUS_CHANGED",
+                                f"Campaign {c['name']} status changed to {state}")
+            for state, t, _ in timeline["health"]:
+                if state != "healthy" and self.start_ms <= t < self.anchor_ms:
+                    yield event(t, c, "WARNING", "CAMPAIGN", "CAMPAIGN_HEALTH",
+                                f"Campaign {c['name']} is in health state {state}")
+        for c in dialled:
+            contact_list = c["contactList"]
+            for day in range(self.config.days):
+                t = self.start_ms + day * DAY_MS + rng.randrange(DAY_MS)
+                kind = rng.choice(["CONTACT", "CALL_RULE", "DNC_LIST"])
+                if kind == "CONTACT":
+                    yield event(t, c, "WARNING", kind, "CONTACT_INVALID_PHONE_NUMBER",
+                                f"Campaign {c['name']} skipped a contact with an invalid phone number",
+                                {k: contact_list[k] for k in ("id", "name", "selfUri")})
+                elif kind == "CALL_RULE":
+                    yield event(t, c, "INFO", kind, "CALL_RULE_EXECUTED",
+                                f"Campaign {c['name']} rule set Retry Busy Later rescheduled a contact")
+                else:
+                    dnc = self.dnc_list_refs[day % len(self.dnc_list_refs)]
+                    level = "ERROR" if rng.random() < 0.1 else "INFO"
+                    yield event(t, c, level, kind, "DNC_LIST_CHECK",
+                                f"Campaign {c['name']} checked {dnc['name']}" +
+                                (": the DNC service did not answer" if level == "ERROR" else ""), dict(dnc))
+
     # ---------------------------------------------------------------- rendering
     def _render(self, a: Attempt) -> dict:
         r = random.Random(a.seed)
@@ -705,10 +820,13 @@ class Dataset:
             seg = _seg("interact", a.connect_at, end, disconnectType=end and "endpoint")
         else:
             seg = _seg("alert", a.start + a.dial_ms, a.connect_at, disconnectType=o.disconnect)
-        return {"participantId": _uid(r), "participantName": phone, "purpose": "customer",
-                "sessions": [{"sessionId": _uid(r), "mediaType": "voice", "direction": direction,
-                              "ani": self.campaigns[a.campaign]["callerAddress"] if a.campaign >= 0 else phone,
-                              "dnis": phone if a.campaign >= 0 else "+13175550100", "segments": [seg]}]}
+        session = {"sessionId": _uid(r), "mediaType": "voice", "direction": direction,
+                   "ani": self.campaigns[a.campaign]["callerAddress"] if a.campaign >= 0 else phone,
+                   "dnis": phone if a.campaign >= 0 else "+13175550100", "segments": [seg]}
+        if a.mirrors_talk:
+            session["metrics"] = _metrics([("tTalk", a.talk_ms), ("tHandle", a.talk_ms + a.hold_ms + a.acw_ms)],
+                                          a.talk_end + a.acw_ms)
+        return {"participantId": _uid(r), "participantName": phone, "purpose": "customer", "sessions": [session]}
 
     def _agent(self, a: Attempt, r, queue_id, direction: str) -> dict:
         user = self.users[a.agent]

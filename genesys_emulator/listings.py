@@ -3,7 +3,10 @@
 - Listing envelopes always carry every key; previousUri/nextUri are null at the ends. Filters:
   `id` (comma-joined and/or repeated), `name` (filterType Prefix by default, case-insensitive),
   `divisionId`; `sortBy` any item field with `sortOrder` ascending/descending. Default order:
-  campaigns and flow outcomes as created, wrap-up codes and response sets by name.
+  campaigns and flow outcomes as created, wrap-up codes, response sets, contact lists, DNC lists and
+  users by name, dialer events newest first (sortBy=timestamp&sortOrder=ascending reverses them).
+  Equality filters (case-insensitive, lists allowed): events `category`, `level`; DNC lists
+  `dncSourceType`; users `state`.
 - Campaign live state is drawn per campaign (Dataset.campaign_live) except the contact-rate attempts
   and connects, which count the campaign's conversations. performance/query takes at most 50 ids
   (400 beyond); progress takes a bare array and answers a bare array; unknown ids are left out.
@@ -21,14 +24,22 @@ from .protocol import ApiError, int_param, last_param, list_param, parse_json
 
 CAMPAIGNS = "/api/v2/outbound/campaigns"
 MAX_PAGE_SIZE, MAX_PERFORMANCE_IDS = 100, 50
-# path -> (Dataset attribute, default order by name)
-LISTINGS = {CAMPAIGNS: ("campaigns", False),
-            "/api/v2/routing/wrapupcodes": ("wrapup_codes", True),
-            "/api/v2/outbound/callanalysisresponsesets": ("response_sets", True),
-            "/api/v2/flows/outcomes": ("flow_outcomes", False)}
+# path -> (Dataset attribute, default order by name, fields filtered by equality)
+LISTINGS = {CAMPAIGNS: ("campaigns", False, ()),
+            "/api/v2/routing/wrapupcodes": ("wrapup_codes", True, ()),
+            "/api/v2/outbound/callanalysisresponsesets": ("response_sets", True, ()),
+            "/api/v2/flows/outcomes": ("flow_outcomes", False, ()),
+            "/api/v2/outbound/contactlists": ("contact_lists", True, ()),
+            "/api/v2/outbound/dnclists": ("dnc_lists", True, ("dncSourceType",)),
+            "/api/v2/outbound/events": ("events", False, ("category", "level")),
+            "/api/v2/users": ("directory_users", True, ("state",))}
 
 
-def filter_items(items: list[dict], query: dict) -> list[dict]:
+def filter_items(items: list[dict], query: dict, fields=()) -> list[dict]:
+    for name in fields:                                 # e.g. events' category and level, case-insensitive
+        wanted = {v.lower() for v in list_param(query, name)}
+        if wanted:
+            items = [i for i in items if str(i.get(name, "")).lower() in wanted]
     ids, divisions = list_param(query, "id"), list_param(query, "divisionId")
     if ids:
         items = [i for i in items if i["id"] in ids]
@@ -83,10 +94,10 @@ class Listings:
                 ("GET", "/api/v2/outbound/diagnostics/campaigns/(?P<id>[^/]+)/summary", self.diagnostics_summary)]
 
     def listing(self, path: str, query: dict, **_) -> dict:
-        attribute, by_name = LISTINGS[path]
+        attribute, by_name, fields = LISTINGS[path]
         items = getattr(self.dataset, attribute)
         items = sorted(items, key=lambda i: i["name"].lower()) if by_name else items
-        page = entity_listing(path, filter_items(items, query), query)
+        page = entity_listing(path, filter_items(items, query, fields), query)
         if self.api.faults.take("empty_page", path) is not None:
             page["entities"] = []              # the envelope still says there is more
         return page

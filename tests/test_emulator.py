@@ -668,3 +668,94 @@ def test_job_results_page_size_and_pagination_cap(api, emu):
     assert api.get(f"{api.base}{DETAILS}/jobs/{small}/results", params={"pageSize": 20}).status_code == 200
     agg = api.post(api.base + CONV_AGG + "/jobs", json={**_agg(DAY1), "pageSize": 21})
     assert agg.status_code == 400 and agg.json()["message"] == "pageSize must be less than or equal to 20"
+
+
+# ------------------------------------------------------------------ a metric on two participants
+def test_some_conversations_carry_talk_on_two_participants_counted_once_by_aggregates(api, emu):
+    docs = emu.dataset.attempts_in("2026-03-08T00:00:00Z", "2026-03-10T00:00:00Z")
+    agent_calls = [d for d in emu.dataset.attempts_in("2026-02-18T00:00:00Z", "2026-03-20T00:00:00Z")
+                   if "conversationEnd" in d and any(p["purpose"] == "agent" and any(
+                       m["name"] == "tHandle" for s in p["sessions"] for m in s.get("metrics", ()))
+                       for p in d["participants"])]
+
+    def metrics(doc, purpose):
+        return {m["name"]: m["value"] for p in doc["participants"] if p["purpose"] == purpose
+                for s in p["sessions"] for m in s.get("metrics", ())}
+    mirrored = [d for d in agent_calls if metrics(d, "customer")]
+    assert 0.02 < len(mirrored) / len(agent_calls) < 0.09
+    assert all(metrics(d, "customer") == {k: metrics(d, "agent")[k] for k in ("tTalk", "tHandle")} for d in mirrored)
+    body = {"interval": "2026-03-08T00:00:00Z/2026-03-10T00:00:00Z", "metrics": ["tTalk", "tHandle"],
+            "filter": {"type": "and", "predicates": [{"dimension": "outboundCampaignId", "operator": "exists"}]}}
+    got = {m["metric"]: m["stats"]["sum"] for g in api.post(api.base + CONV_AGG + "/query", json=body).json()["results"]
+           for item in g["data"] for m in item["metrics"]}
+    assert got == {name: sum(metrics(d, "agent").get(name, 0) for d in docs) for name in ("tTalk", "tHandle")}
+
+
+# ------------------------------------------------------------------ contact lists, DNC lists, events, users
+def listing_all(api, path, **params):
+    out, page = [], 1
+    while True:
+        body = api.get(api.base + path, params={"pageSize": 100, "pageNumber": page, **params}).json()
+        out += body["entities"]
+        if body["nextUri"] is None:
+            return out
+        page += 1
+
+
+def test_contact_and_dnc_lists_cover_every_reference(api, emu):
+    contact_lists = {c["id"]: c for c in listing_all(api, "/api/v2/outbound/contactlists")}
+    campaigns = emu.dataset.campaigns
+    assert {c["contactList"]["id"] for c in campaigns[:-1]} == set(contact_lists)     # the last one was deleted
+    assert campaigns[-1]["contactList"]["id"] not in contact_lists
+    assert {s["outboundContactListId"] for d in emu.dataset.conversations for s in dialer_session(d)} <= set(
+        contact_lists)
+    one = next(iter(contact_lists.values()))
+    assert {"id", "name", "dateCreated", "version", "division", "columnNames", "phoneColumns", "importStatus",
+            "automaticTimeZoneMapping", "zipCodeColumnName", "size", "selfUri"} <= set(one)
+    assert one["phoneColumns"][0]["callableTimeColumn"] in one["columnNames"]
+    dnc = {d["id"]: d for d in listing_all(api, "/api/v2/outbound/dnclists")}
+    assert {ref["id"] for c in campaigns for ref in c["dncLists"]} == set(dnc) and len(dnc) == 2
+    assert {d["dncSourceType"] for d in dnc.values()} <= {"rds", "dnc.com", "gryphon", "rds_custom"}
+    assert all(d["contactMethod"] in ("Email", "Phone", "Any") for d in dnc.values())
+    rds = api.get(api.base + "/api/v2/outbound/dnclists", params={"dncSourceType": "rds"}).json()
+    assert rds["total"] == 1
+
+
+def test_dialer_events_sorting_and_filters(api, emu):
+    events = listing_all(api, "/api/v2/outbound/events")
+    assert len(events) == len(emu.dataset.events) > 12 * 30
+    stamps = [e["timestamp"] for e in events]
+    assert stamps == sorted(stamps, reverse=True) and "2026-02-18" <= min(stamps) < max(stamps) < "2026-03-20"
+    ascending = api.get(api.base + "/api/v2/outbound/events",
+                        params={"sortBy": "timestamp", "sortOrder": "ascending", "pageSize": 5}).json()
+    assert [e["timestamp"] for e in ascending["entities"]] == sorted(stamps)[:5]
+    warnings = listing_all(api, "/api/v2/outbound/events", category="CAMPAIGN", level="WARNING")
+    assert warnings and all(e["category"] == "CAMPAIGN" and e["level"] == "WARNING" for e in warnings)
+    assert {e["category"] for e in events} == {"CAMPAIGN", "CONTACT", "CALL_RULE", "DNC_LIST"}
+    assert {e["level"] for e in events} == {"INFO", "WARNING", "ERROR"}
+    e = events[0]
+    assert {"id", "name", "relatedEntity", "timestamp", "level", "category", "correlationId", "eventMessage",
+            "selfUri"} <= set(e) and {"code", "message", "messageWithParams", "messageParams"} <= set(e["eventMessage"])
+
+
+def test_users_cover_every_agent(api, emu):
+    users = {u["id"]: u for u in listing_all(api, "/api/v2/users")}
+    agents = {p["userId"] for d in emu.dataset.conversations for p in d["participants"] if p.get("userId")}
+    assert agents <= set(users) and len(users) == 28
+    assert all(u["manager"]["id"] in users for u in users.values() if "manager" in u)
+    two = sorted(agents)[:2]
+    picked = api.get(api.base + "/api/v2/users", params={"id": ",".join(two)}).json()["entities"]
+    assert sorted(u["id"] for u in picked) == two
+    assert {"email", "state", "username", "division", "version", "selfUri"} <= set(picked[0])
+
+
+def test_daily_buckets_in_a_time_zone_follow_dst(api):
+    body = {"interval": "2026-03-07T05:00:00Z/2026-03-10T04:00:00Z", "granularity": "P1D",
+            "timeZone": "America/New_York", "metrics": ["nOutbound"]}
+    intervals = [d["interval"] for g in api.post(api.base + CONV_AGG + "/query", json=body).json()["results"]
+                 for d in g["data"]]
+    assert intervals == ["2026-03-07T05:00:00.000Z/2026-03-08T05:00:00.000Z",
+                         "2026-03-08T05:00:00.000Z/2026-03-09T04:00:00.000Z",      # a 23-hour local day
+                         "2026-03-09T04:00:00.000Z/2026-03-10T04:00:00.000Z"]
+    job = api.post(api.base + FLOW_AGG + "/jobs", json={**body, "metrics": ["nFlowOutcome"]})
+    assert job.status_code == 202
