@@ -6,7 +6,7 @@
   campaigns and flow outcomes as created, wrap-up codes, response sets, contact lists, DNC lists and
   users by name, dialer events newest first (sortBy=timestamp&sortOrder=ascending reverses them).
   Equality filters (case-insensitive, lists allowed): events `category`, `level`; DNC lists
-  `dncSourceType`; users `state`.
+  `dncSourceType`; users `state` (`any`: every state).
 - Campaign live state is drawn per campaign (Dataset.campaign_live) except the contact-rate attempts
   and connects, which count the campaign's conversations. performance/query takes at most 50 ids
   (400 beyond); progress takes a bare array and answers a bare array; unknown ids are left out.
@@ -38,7 +38,7 @@ LISTINGS = {CAMPAIGNS: ("campaigns", False, ()),
 def filter_items(items: list[dict], query: dict, fields=()) -> list[dict]:
     for name in fields:                                 # e.g. events' category and level, case-insensitive
         wanted = {v.lower() for v in list_param(query, name)}
-        if wanted:
+        if wanted and not (name == "state" and "any" in wanted):   # users: state=any lists every state
             items = [i for i in items if str(i.get(name, "")).lower() in wanted]
     ids, divisions = list_param(query, "id"), list_param(query, "divisionId")
     if ids:

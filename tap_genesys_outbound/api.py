@@ -64,6 +64,10 @@ REQUIRED_PERMISSIONS = {
     "/api/v2/analytics/conversations/aggregates": "analytics:conversationAggregate:view",
     "/api/v2/analytics/flows/aggregates": "analytics:flowAggregate:view",
     "/api/v2/flows/outcomes": "architect:flowOutcome:view",
+    "/api/v2/outbound/contactlists": "outbound:contactList:view",
+    "/api/v2/outbound/dnclists": "outbound:dncList:view",
+    "/api/v2/outbound/events": "outbound:eventLog:view",
+    "/api/v2/users": "directory:user:view",
 }
 MAX_TRIES = 8
 MAX_RETRY_SECONDS = 600
@@ -348,12 +352,17 @@ class GenesysClient:
 
     def iter_entities(self, path: str, params: dict | None = None) -> t.Iterator[dict]:
         """Every entity of a GET `*EntityListing` (pageNumber/pageCount; an empty page mid-listing is not the end)."""
+        for entities in self.iter_entity_pages(path, params):
+            yield from entities
+
+    def iter_entity_pages(self, path: str, params: dict | None = None) -> t.Iterator[list[dict]]:
+        """The `entities` of each page of a GET `*EntityListing`, a page at a time (a caller may stop early)."""
         def page(number: int) -> HTTPRequest:
             return HTTPRequest(url=f"{self.api_url}{path}",
                                params={**(params or {}), "pageSize": LISTING_PAGE_SIZE, "pageNumber": number})
 
         for response in self.iter_pages(page, EntityListingPaginator()):
-            yield from records_of(response, "entities", self.label)
+            yield records_of(response, "entities", self.label)
 
     def iter_cursor_pages(self, path: str, params: dict | None = None) -> t.Iterator[requests.Response]:
         """Every page of a GET paged by an opaque `cursor` (analytics job results)."""

@@ -9,18 +9,22 @@ P1D at most a year, P1M at most 7 years. (P7D is offered by no Genesys source, s
   needs one request whenever possible; a range over 7 years is split into P1M requests.
 * An explicit granularity is never changed: the range is split into requests within its limit.
 
-Ranges are aligned to bucket boundaries in UTC (the queries send no timeZone): the start is
-floored, the end too, so every bucket read is whole and a record's (intervalStart, intervalEnd)
-is the same in every run; the part of the range after the last whole bucket waits for a later run.
+Ranges are aligned to bucket boundaries in the `time_zone` setting (the queries send it as
+`timeZone`; the zone arithmetic is in `local_time.py`): the start is floored, the end too, so every
+bucket read is whole and a record's (intervalStart, intervalEnd) is the same in every run; the part
+of the range after the last whole bucket waits for a later run. A local day is 23, 24 or 25 hours,
+a local month a calendar month; sub-daily buckets count from the local midnight. Requests are cut
+at local midnights and kept within the limit in real hours (7 local days around a DST change can
+last 7 days and 1 hour: such a request covers one local day less).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from tap_genesys_outbound.windows import UTC, Window
+from tap_genesys_outbound import local_time
+from tap_genesys_outbound.windows import Window
 
-DAY = dt.timedelta(days=1)
 SUB_DAILY = {"PT15M": dt.timedelta(minutes=15), "PT30M": dt.timedelta(minutes=30), "PT1H": dt.timedelta(hours=1)}
 #: Longest interval one request may span, per granularity.
 MAX_SPAN = {**{g: dt.timedelta(days=7) for g in SUB_DAILY}, "P1D": dt.timedelta(days=365),
@@ -37,41 +41,39 @@ def choose(setting: str, to_read: Window) -> str:
     return next((g for g in AUTO_ORDER if span <= MAX_SPAN[g]), "P1M")
 
 
-def floor(moment: dt.datetime, granularity: str) -> dt.datetime:
-    """The start of the UTC bucket holding `moment` (months start on the 1st)."""
-    moment = moment.astimezone(UTC)
-    midnight = dt.datetime.combine(moment.date(), dt.time(), UTC)
+def floor(moment: dt.datetime, granularity: str, tz: str = local_time.DEFAULT_ZONE) -> dt.datetime:
+    """The start (a UTC instant) of the bucket in zone `tz` holding `moment` (months start on the local 1st)."""
     if granularity in SUB_DAILY:
+        midnight = local_time.start_of_day(moment, tz)
         step = SUB_DAILY[granularity]
         return midnight + ((moment - midnight) // step) * step
     if granularity == "P1D":
-        return midnight
+        return local_time.start_of_day(moment, tz)
     if granularity == "P1M":
-        return midnight.replace(day=1)
+        return local_time.start_of_month(moment, tz)
     raise ValueError(f"unsupported granularity {granularity!r}")
 
 
-def align(window: Window, granularity: str) -> Window | None:
+def align(window: Window, granularity: str, tz: str = local_time.DEFAULT_ZONE) -> Window | None:
     """`window` with its start and its end floored to bucket boundaries; None when no whole bucket is left."""
-    start, end = floor(window.start, granularity), floor(window.end, granularity)
+    start, end = floor(window.start, granularity, tz), floor(window.end, granularity, tz)
     return Window(start, end) if start < end else None
 
 
-def _add_months(moment: dt.datetime, months: int) -> dt.datetime:
-    index = moment.month - 1 + months
-    return moment.replace(year=moment.year + index // 12, month=index % 12 + 1)
-
-
-def split(window: Window, granularity: str) -> list[Window]:
+def split(window: Window, granularity: str, tz: str = local_time.DEFAULT_ZONE) -> list[Window]:
     """Consecutive requests covering an aligned `window`, each within the granularity's limit."""
     pieces, start = [], window.start
     while start < window.end:
         if granularity == "P1M":
-            end = _add_months(start, MAX_MONTHS_PER_REQUEST)
-        elif granularity in SUB_DAILY:
-            end = dt.datetime.combine(start.date(), dt.time(), UTC) + 7 * DAY   # cut at UTC midnights
+            end = local_time.add_months(start, MAX_MONTHS_PER_REQUEST, tz)
         else:
-            end = start + MAX_SPAN[granularity]
+            # whole local days from the local midnight at or before `start` (sub-daily: cut at local midnights)
+            days = MAX_SPAN[granularity].days
+            midnight = local_time.start_of_day(start, tz)
+            end = local_time.add_days(midnight, days, tz)
+            while end - start > MAX_SPAN[granularity] and days > 1:
+                days -= 1
+                end = local_time.add_days(midnight, days, tz)
         pieces.append(Window(start, min(end, window.end)))
         start = pieces[-1].end
     return pieces

@@ -17,6 +17,7 @@ import typing as t
 import jsonschema
 from singer_sdk import typing as th
 
+from tap_genesys_outbound import local_time
 from tap_genesys_outbound.errors import ConfigError
 
 #: Region domains of Genesys Cloud (genesys-api.md section 7): API host is
@@ -81,6 +82,9 @@ CONFIG_SCHEMA = th.PropertiesList(
     th.Property("granularity", th.StringType, default="auto", allowed_values=list(GRANULARITIES),
                 title="Granularity",
                 description="Bucket size of interval streams: auto picks the finest the API allows per request."),
+    th.Property("time_zone", th.StringType, default=local_time.DEFAULT_ZONE, title="Time Zone",
+                description="IANA time zone (e.g. America/New_York) the interval streams bucket days and months "
+                            "in (the aggregates' timeZone); intervals are written with that zone's UTC offset."),
     th.Property("async_jobs", th.StringType, default="auto", allowed_values=list(ASYNC_JOBS_MODES),
                 title="Async Jobs",
                 description="Use the analytics async jobs API for backfill windows: auto (before the data "
@@ -157,6 +161,12 @@ def validate_settings(config: t.Mapping[str, t.Any], now: dt.datetime | None = N
             raise ConfigError("end_date", f"a date-time after start_date, got {config['end_date']!r}")
     _check_uuid_list(config, "campaign_ids")
     _check_uuid_list(config, "flow_ids")
+    time_zone = config.get("time_zone", local_time.DEFAULT_ZONE)
+    try:
+        local_time.zone(time_zone)
+    except ValueError:
+        raise ConfigError("time_zone", f"an IANA time zone name such as {local_time.EXAMPLE_ZONE} or UTC, "
+                                       f"got {time_zone!r}") from None
 
 
 def schema_error(config: t.Mapping[str, t.Any], schema: dict) -> ConfigError | None:

@@ -35,12 +35,16 @@ from tap_genesys_outbound.settings import (
 )
 from tap_genesys_outbound.streams.attempts import AttemptsStream
 from tap_genesys_outbound.streams.campaign_snapshots import CampaignStatsStream, CampaignStatusHistoryStream
+from tap_genesys_outbound.streams.dialer_events import DialerEventsStream
 from tap_genesys_outbound.streams.interval_stats import ExecutionStatsStream, FlowOutcomesStream
 from tap_genesys_outbound.streams.reference import (
     CallAnalysisResponseSetsStream,
     CampaignsStream,
+    ContactListsStream,
     DispositionsStream,
+    DncListsStream,
     FlowOutcomeDefinitionsStream,
+    UsersStream,
 )
 from tap_genesys_outbound.windows import parse_timestamp
 
@@ -54,6 +58,10 @@ STREAM_TYPES = (
     FlowOutcomesStream,
     CampaignStatsStream,
     CampaignStatusHistoryStream,
+    ContactListsStream,
+    DncListsStream,
+    DialerEventsStream,
+    UsersStream,
 )
 
 

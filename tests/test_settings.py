@@ -34,6 +34,9 @@ BAD_CONFIGS = [
     ({"analytics_delay_minutes": "sixty"}, "analytics_delay_minutes", "integer"),
     ({"api_url": "api.mypurecloud.com"}, "api_url", "http(s) URL"),
     ({"client_id": ""}, "client_id", "non-empty"),
+    ({"time_zone": "Mars/Olympus_Mons"}, "time_zone", "America/New_York"),
+    ({"time_zone": "+05:00"}, "time_zone", "IANA time zone"),
+    ({"time_zone": "america/new_york"}, "time_zone", "IANA time zone"),
 ]
 
 

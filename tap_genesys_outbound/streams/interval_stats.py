@@ -8,10 +8,19 @@ boundary before the data availability date; `auto` uses jobs before it and the q
 `always` stops there, `never` uses no job); both give the same records because a job runs the
 same query body. Aggregates have no paging; job results page with a cursor.
 
+Time zone: the queries send the `time_zone` setting as `timeZone`, so days and months are local
+calendar days and months (a New York day lasts 23, 24 or 25 hours); ranges, requests and the
+availability cut are aligned to local bucket boundaries (`granularity.py`, zone arithmetic in
+`local_time.py`). Records carry `timeZone`, and `intervalStart`/`intervalEnd` are the instants
+written with that zone's UTC offset (`2024-11-03T00:00:00-04:00`; with UTC, `+00:00`), so the first
+ten characters are the local date. Requests and bookmarks stay in UTC.
+
 State: like attempts, the bookmark is the end of the last window read in full (a STATE message
-right after it), and the granularity used is kept beside it, so `auto` does not switch from
-daily to hourly buckets when a later run reads only the lookback: re-read buckets keep their
-(intervalStart, intervalEnd) and replace the earlier values downstream.
+right after it), and the granularity and time zone used are kept beside it, so `auto` does not
+switch from daily to hourly buckets when a later run reads only the lookback: re-read buckets keep
+their (intervalStart, intervalEnd) and replace the earlier values downstream. A time zone changed
+between runs is used from then on, with a warning: re-read buckets get new keys (state without
+`time_zone` was written in UTC).
 """
 
 from __future__ import annotations
@@ -21,7 +30,7 @@ import typing as t
 
 from singer_sdk.helpers.types import Context
 
-from tap_genesys_outbound import filters
+from tap_genesys_outbound import filters, local_time
 from tap_genesys_outbound import granularity as granularities
 from tap_genesys_outbound.analytics_jobs import AnalyticsJobFailedError, WindowRead, job_result_pages
 from tap_genesys_outbound.api import records_of
@@ -76,7 +85,8 @@ class IntervalAggregateStream(WindowedStream):
     def query_filter(self) -> dict:
         raise NotImplementedError
 
-    def build_records(self, buckets: dict[tuple, dict[str, dict]], granularity: str) -> t.Iterable[dict]:
+    def build_records(self, buckets: dict[tuple, dict[str, dict]], granularity: str,
+                      tz: str = local_time.DEFAULT_ZONE) -> t.Iterable[dict]:
         """Records of one window from `{(group items, interval): {metric: stats}}`."""
         raise NotImplementedError
 
@@ -91,27 +101,39 @@ class IntervalAggregateStream(WindowedStream):
         if to_read is None:
             return
         granularity = self._granularity(to_read, state.get("granularity") if bookmark else None)
-        aligned = granularities.align(to_read, granularity)
+        tz = self._time_zone(state if bookmark else None)
+        aligned = granularities.align(to_read, granularity, tz)
         if aligned is None:
-            self.logger.info("%s: no whole %s bucket in %s yet", self.name, granularity, to_read)
+            self.logger.info("%s: no whole %s bucket (time zone %s) in %s yet", self.name, granularity, tz, to_read)
             return
-        windows = self.windows(aligned, granularity)
-        self.logger.info("%s: reading %s at granularity %s in %d request(s) (bookmark %s)", self.name, aligned,
-                         granularity, len(windows), bookmark)
+        windows = self.windows(aligned, granularity, tz)
+        self.logger.info("%s: reading %s at granularity %s in time zone %s in %d request(s) (bookmark %s)",
+                         self.name, aligned, granularity, tz, len(windows), bookmark)
         self.before_sync()
-        reads = ordered_reads(self.plan(windows), lambda read: [self._read_window(read, granularity)],
+        reads = ordered_reads(self.plan(windows), lambda read: [self._read_window(read, granularity, tz)],
                               lanes=self.api.max_in_flight, job_slots=self.api.job_slots,
                               uses_job=lambda read: read.use_job)
         for read, buckets in reads:  # in window order; each window is one piece, its buckets
             for window_buckets in buckets:
-                yield from self.build_records(window_buckets, granularity)
-            self.complete_window(read.window, context, granularity=granularity)
+                yield from self.build_records(window_buckets, granularity, tz)
+            self.complete_window(read.window, context, granularity=granularity, time_zone=tz)
 
-    def windows(self, aligned: Window, granularity: str) -> list[Window]:
+    def windows(self, aligned: Window, granularity: str, tz: str = local_time.DEFAULT_ZONE) -> list[Window]:
         """Requests within the granularity's limit, cut at the bucket boundary before the availability date."""
         available_until = self.lookups.data_availability_date() if self.config["async_jobs"] != "never" else None
-        boundary = granularities.floor(available_until, granularity) if available_until else None
-        return [piece for part in split_at(aligned, boundary) for piece in granularities.split(part, granularity)]
+        boundary = granularities.floor(available_until, granularity, tz) if available_until else None
+        return [piece for part in split_at(aligned, boundary) for piece in granularities.split(part, granularity, tz)]
+
+    def _time_zone(self, state: dict | None) -> str:
+        """The `time_zone` setting (canonical spelling); a change from the bookmarked data's zone is warned about."""
+        tz = local_time.canonical(self.config["time_zone"])
+        if state is not None:
+            previous = state.get("time_zone") or local_time.DEFAULT_ZONE  # older state: buckets were UTC
+            if previous != tz:
+                self.logger.warning("%s: time_zone changed from %s to %s since the bookmark; buckets re-read in the "
+                                    "lookback get new keys (intervalStart/intervalEnd), remove the old rows of "
+                                    "that range downstream", self.name, previous, tz)
+        return tz
 
     def _granularity(self, to_read: Window, previous: str | None) -> str:
         setting = self.config["granularity"]
@@ -129,12 +151,12 @@ class IntervalAggregateStream(WindowedStream):
         return chosen
 
     # --- sync query or job ----------------------------------------------------------------
-    def _query_body(self, window: Window, granularity: str) -> dict:
-        return {"interval": window.interval, "granularity": granularity, "groupBy": list(self.group_by),
-                "filter": self.query_filter(), "metrics": list(self.metrics)}
+    def _query_body(self, window: Window, granularity: str, tz: str = local_time.DEFAULT_ZONE) -> dict:
+        return {"interval": window.interval, "granularity": granularity, "timeZone": tz,
+                "groupBy": list(self.group_by), "filter": self.query_filter(), "metrics": list(self.metrics)}
 
-    def _read_window(self, read: WindowRead, granularity: str) -> dict[tuple, dict[str, dict]]:
-        body = self._query_body(read.window, granularity)
+    def _read_window(self, read: WindowRead, granularity: str, tz: str) -> dict[tuple, dict[str, dict]]:
+        body = self._query_body(read.window, granularity, tz)
         if read.use_job:
             try:
                 return self._buckets(self._job_results(body))
@@ -160,10 +182,12 @@ class IntervalAggregateStream(WindowedStream):
         return [result for page in pages for result in records_of(page, "results", self.name, absent_when=("cursor",))]
 
 
-def _interval_fields(interval: str, granularity: str) -> dict:
+def _interval_fields(interval: str, granularity: str, tz: str) -> dict:
+    """The bucket's instants with the zone's UTC offset (whatever offset the API wrote them in), and the zone."""
     start, end = interval.split("/")
-    return {"intervalStart": parse_timestamp(start).isoformat(), "intervalEnd": parse_timestamp(end).isoformat(),
-            "granularity": granularity}
+    return {"intervalStart": local_time.local_iso(parse_timestamp(start), tz),
+            "intervalEnd": local_time.local_iso(parse_timestamp(end), tz),
+            "granularity": granularity, "timeZone": tz}
 
 
 def _count(stats: dict[str, dict], metric: str) -> int:
@@ -194,16 +218,18 @@ class ExecutionStatsStream(IntervalAggregateStream):
             return filters.all_of(voice, filters.exists("outboundCampaignId"))
         return filters.all_of(voice, clauses=[filters.any_of("outboundCampaignId", campaign_ids)])
 
-    def build_records(self, buckets: dict[tuple, dict[str, dict]], granularity: str) -> t.Iterable[dict]:
+    def build_records(self, buckets: dict[tuple, dict[str, dict]], granularity: str,
+                      tz: str = local_time.DEFAULT_ZONE) -> t.Iterable[dict]:
         rows = []
         for (group, interval), stats in buckets.items():
             campaign_id = dict(group).get("outboundCampaignId")
             if campaign_id:
-                rows.append(execution_record(campaign_id, interval, granularity, stats))
-        return sorted(rows, key=lambda r: (r["intervalStart"], r["campaignId"]))
+                rows.append(execution_record(campaign_id, interval, granularity, stats, tz))
+        return sorted(rows, key=lambda r: (parse_timestamp(r["intervalStart"]), r["campaignId"]))
 
 
-def execution_record(campaign_id: str, interval: str, granularity: str, stats: dict[str, dict]) -> dict:
+def execution_record(campaign_id: str, interval: str, granularity: str, stats: dict[str, dict],
+                     tz: str = local_time.DEFAULT_ZONE) -> dict:
     """One execution_stats record from a bucket's `{metric: stats}`."""
     placed, attempted = _count(stats, "nOutbound"), _count(stats, "nOutboundAttempted")
     connected, abandoned = _count(stats, "nOutboundConnected"), _count(stats, "nOutboundAbandoned")
@@ -221,7 +247,7 @@ def execution_record(campaign_id: str, interval: str, granularity: str, stats: d
     if avg_handle is not None and avg_handle > AVG_HANDLE_OUTLIER_SECONDS:
         flags.append("AVG_HANDLE_OUTLIER")
     return {
-        "campaignId": campaign_id, **_interval_fields(interval, granularity),
+        "campaignId": campaign_id, **_interval_fields(interval, granularity, tz),
         "callsPlaced": placed, "callsAttempted": attempted, "callsConnected": connected, "callsAbandoned": abandoned,
         "connectRate": ratio(connected, attempted), "abandonRate": ratio(abandoned, connected),
         "talkSeconds": talk, "avgTalkSeconds": avg_talk, "holdSeconds": hold, "avgHoldSeconds": avg_hold,
@@ -257,7 +283,8 @@ class FlowOutcomesStream(IntervalAggregateStream):
             return filters.all_of(exists)
         return filters.all_of(exists, clauses=[filters.any_of("flowId", flow_ids)])
 
-    def build_records(self, buckets: dict[tuple, dict[str, dict]], granularity: str) -> t.Iterable[dict]:
+    def build_records(self, buckets: dict[tuple, dict[str, dict]], granularity: str,
+                      tz: str = local_time.DEFAULT_ZONE) -> t.Iterable[dict]:
         merged: dict[tuple, dict] = {}
         for (group, interval), stats in buckets.items():
             g = dict(group)
@@ -283,11 +310,11 @@ class FlowOutcomesStream(IntervalAggregateStream):
                 # the name carried by most outcomes of the bucket (a flow renamed within it has two)
                 "flowName": max(row["names"], key=lambda n: (row["names"][n], n)) if row["names"] else None,
                 "flowOutcomeId": outcome_id, "flowOutcomeName": self._outcome_name(outcome_id),
-                "flowOutcomeValue": value, **_interval_fields(interval, granularity),
+                "flowOutcomeValue": value, **_interval_fields(interval, granularity, tz),
                 "count": count, "failedCount": _count(stats, "nFlowOutcomeFailed"), "avgOutcomeSeconds": avg,
                 "percentOfFlowTotal": round(count / total, 6) if total else None,
             })
-        return sorted(rows, key=lambda r: (r["intervalStart"], r["flowId"], r["flowOutcomeId"],
+        return sorted(rows, key=lambda r: (parse_timestamp(r["intervalStart"]), r["flowId"], r["flowOutcomeId"],
                                            r["flowOutcomeValue"] or ""))
 
     def _outcome_name(self, outcome_id: str) -> str | None:

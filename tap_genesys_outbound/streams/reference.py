@@ -1,7 +1,8 @@
-"""Full-table reference streams: campaigns, the dialer's disposition vocabulary, flow outcome names.
+"""Full-table reference streams: campaigns, the dialer's disposition vocabulary, flow outcome names,
+contact lists, DNC lists and users.
 
-None of these listings has a modified-since filter (genesys-api.md 2.1), so each
-run reads them whole; they are small.
+None of these listings has a modified-since filter (genesys-api.md 2.1; SDK 257.1 for the
+contact list, DNC list and user listings), so each run reads them whole; they are small.
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ class EntityListingStream(GenesysStream):
     primary_keys = ("id",)
     replication_key = None
     path: str = ""
+    #: Query parameters sent with every page (besides pageSize and pageNumber).
+    params: t.ClassVar[dict[str, str]] = {}
 
     def generate_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
-        for entity in self.api.iter_entities(self.path):
+        for entity in self.api.iter_entities(self.path, self.params):
             yield self.post_process_entity(entity)
 
     def post_process_entity(self, entity: dict) -> dict:
@@ -118,3 +121,31 @@ class FlowOutcomeDefinitionsStream(EntityListingStream):
     def generate_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
         """Read once per run and shared with `flow_outcomes` (`Lookups.flow_outcome_definitions`)."""
         return iter(self.lookups.flow_outcome_definitions())
+
+
+class ContactListsStream(EntityListingStream):
+    """Contact lists with their import status and size (both sent only when asked for: SDK 257.1 defaults false).
+
+    The contacts themselves are not extracted: reading them is an export job, out of scope.
+    """
+
+    name = "contact_lists"
+    path = "/api/v2/outbound/contactlists"
+    params: t.ClassVar[dict[str, str]] = {"includeImportStatus": "true", "includeSize": "true"}
+
+
+class DncListsStream(EntityListingStream):
+    """Do-not-call lists (source type, contact method, import status, size), behind the attempts' DNC outcomes."""
+
+    name = "dnc_lists"
+    path = "/api/v2/outbound/dnclists"
+    params: t.ClassVar[dict[str, str]] = {"includeImportStatus": "true", "includeSize": "true"}
+
+
+class UsersStream(EntityListingStream):
+    """Users, the join target of `attempts.agentId`: `state=any`, because the listing's default (`active`)
+    would leave out agents deactivated or deleted since their calls."""
+
+    name = "users"
+    path = "/api/v2/users"
+    params: t.ClassVar[dict[str, str]] = {"state": "any"}
