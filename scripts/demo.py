@@ -38,6 +38,10 @@ def expected_counts(config: EmulatorConfig) -> dict[str, int]:
         "attempts": len(data.attempts_in(START, END)),
         "campaign_stats": len(data.campaigns),  # one snapshot per campaign per run
         "flow_outcome_definitions": len(data.flow_outcomes),
+        "contact_lists": len(data.contact_lists),
+        "dnc_lists": len(data.dnc_lists),
+        "dialer_events": len(data.events),  # every event lies inside the demo's range
+        "users": len(data.directory_users),
     }
 
 

@@ -39,7 +39,7 @@ from tap_genesys_outbound.pagination import (
     EntityListingPaginator,
     QueryPageNumberPaginator,
     decode_json,
-    response_json,
+    page_envelope,
 )
 from tap_genesys_outbound.prefetch import JobSlots
 from tap_genesys_outbound.retry import retry_after_seconds, seconds_before_retry
@@ -341,8 +341,8 @@ class GenesysClient:
                 response = pending.popleft().result() if pending else self.send(build_request(number))
                 next_number = max(next_number, number + 1)
                 if number == 1:
-                    total_hits = response_json(response).get("totalHits")
-                    if isinstance(total_hits, int) and total_hits > 0:
+                    total_hits = page_envelope(response).totalHits
+                    if total_hits:
                         expected_pages = -(-total_hits // paginator.page_size)
                 yield response
                 paginator.advance(response)

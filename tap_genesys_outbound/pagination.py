@@ -8,8 +8,10 @@
   without conversations.
 * Analytics job results carry an opaque `cursor` until the last page.
 
-Each response body is parsed once (`decode_json`) and shared by the client's record
-reading and the paginator.
+The paginators read only the envelope (`page_envelope`: counts, `totalHits`, `cursor`,
+`pageCount`) with a typed msgspec decoder that leaves the records as raw JSON, so a page
+waiting in a queue holds its bytes, not its decoded records; `decode_json` decodes the whole
+body once, where the records are used.
 """
 
 from __future__ import annotations
@@ -44,6 +46,43 @@ def decode_json(response: requests.Response) -> t.Any:  # noqa: ANN401
     return cached
 
 
+class PageEnvelope(msgspec.Struct):
+    """What paging needs of a page; the records stay undecoded (`msgspec.Raw`)."""
+
+    entities: list[msgspec.Raw] | None = None
+    conversations: list[msgspec.Raw] | None = None
+    results: list[msgspec.Raw] | None = None
+    totalHits: int | None = None  # the API's field names, spelled as it spells them
+    cursor: str | None = None
+    pageCount: int | None = None
+    pageNumber: int | None = None
+    nextUri: str | None = None
+
+    def count(self, records_key: str) -> int:
+        return len(getattr(self, records_key, None) or ())
+
+
+_decode_envelope = msgspec.json.Decoder(PageEnvelope).decode
+
+
+def page_envelope(response: requests.Response) -> PageEnvelope:
+    """The page's paging fields, decoded once per response without decoding its records."""
+    cached = getattr(response, "_genesys_envelope", None)
+    if cached is None:
+        try:
+            cached = _decode_envelope(response.content or b"{}")
+        except (ValueError, msgspec.DecodeError):  # not JSON, or an envelope of other types: say it clearly
+            body = response_json(response)
+            cached = PageEnvelope(
+                **{k: v for k, v in body.items() if k in PageEnvelope.__struct_fields__
+                   and isinstance(v, (int, str)) and not isinstance(v, bool)})
+            for key in ("entities", "conversations", "results"):
+                if isinstance(body.get(key), list):
+                    setattr(cached, key, [msgspec.Raw(b"null")] * len(body[key]))
+        response._genesys_envelope = cached  # type: ignore[attr-defined]  # noqa: SLF001
+    return cached
+
+
 def response_json(response: requests.Response) -> dict:
     """The response body as an object: what every paged envelope is."""
     body = decode_json(response)
@@ -59,12 +98,10 @@ class EntityListingPaginator(PageNumberPaginator):
         super().__init__(start_value=1)
 
     def has_more(self, response: requests.Response) -> bool:
-        body = response_json(response)
-        page_count = body.get("pageCount")
-        if isinstance(page_count, int):
-            page_number = body.get("pageNumber") or self.current_value
-            return page_number < page_count
-        return bool(body.get("nextUri"))
+        envelope = page_envelope(response)
+        if envelope.pageCount is not None:
+            return (envelope.pageNumber or self.current_value) < envelope.pageCount
+        return bool(envelope.nextUri)
 
     def continue_if_empty(self, response: requests.Response) -> bool:
         """An empty page mid-listing is not the end while the envelope says there is more."""
@@ -86,14 +123,13 @@ class QueryPageNumberPaginator(PageNumberPaginator):
         self.records_key = records_key
 
     def has_more(self, response: requests.Response) -> bool:
-        body = response_json(response)
-        records = body.get(self.records_key) or []
+        envelope = page_envelope(response)
+        records = envelope.count(self.records_key)
         if not records:
             return False
-        total_hits = body.get("totalHits")
-        read_so_far = (self.current_value - 1) * self.page_size + len(records)
-        is_short_page = len(records) < self.page_size
-        return not (is_short_page and isinstance(total_hits, int) and read_so_far >= total_hits)
+        read_so_far = (self.current_value - 1) * self.page_size + records
+        is_short_page = records < self.page_size
+        return not (is_short_page and envelope.totalHits is not None and read_so_far >= envelope.totalHits)
 
 
 class CursorPaginator(BaseAPIPaginator[str | None]):
@@ -103,7 +139,7 @@ class CursorPaginator(BaseAPIPaginator[str | None]):
         super().__init__(start_value=None)
 
     def get_next(self, response: requests.Response) -> str | None:
-        return response_json(response).get("cursor") or None
+        return page_envelope(response).cursor or None
 
     def continue_if_empty(self, response: requests.Response) -> bool:
         return self.get_next(response) is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -63,3 +64,18 @@ def test_meltano_yml_extractor_matches_the_definition() -> None:
                  if p["name"] == "tap-genesys-outbound")
     for key in ("namespace", "executable", "capabilities", "settings_group_validation", "settings"):
         assert entry[key] == definition[key], key
+
+
+def test_meltano_yml_stores_every_array_of_objects_as_one_json_value() -> None:
+    """Postgres loaders make `jsonb[]` of an array of objects; meltano.yml's schema overrides must cover them all."""
+    root = Path(__file__).resolve().parent.parent
+    overrides = next(p for p in yaml.safe_load((root / "meltano.yml").read_text())["plugins"]["extractors"]
+                     if p["name"] == "tap-genesys-outbound")["schema"]
+    missing = []
+    for path in sorted((root / "schemas").glob("*.json")):
+        for name, prop in json.loads(path.read_text())["properties"].items():
+            item_types = (prop.get("items") or {}).get("type") or []
+            if "object" in (item_types if isinstance(item_types, list) else [item_types]) \
+                    and name not in overrides.get(path.stem, {}):
+                missing.append(f"{path.stem}.{name}")
+    assert missing == []

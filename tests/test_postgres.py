@@ -30,9 +30,11 @@ START = "2026-02-18T00:00:00Z"  # meltano.yml's dev environment
 TIMESTAMPTZ_SQL = ROOT / "scripts" / "postgres_timestamptz.sql"
 JSON_ARRAYS = {("attempts", "participants"), ("call_analysis_response_sets", "responseList"),
                ("campaigns", "dncLists"), ("campaigns", "ruleSets"), ("campaigns", "contactListFilters"),
-               ("campaigns", "phoneColumns"), ("campaigns", "contactSorts"), ("campaigns", "errors")}
+               ("campaigns", "phoneColumns"), ("campaigns", "contactSorts"), ("campaigns", "errors"),
+               ("contact_lists", "phoneColumns"), ("execution_stats", "metrics")}
 KEYS = {"attempts": ["conversationId"], "campaigns": ["id"], "dispositions": ["id"],
         "call_analysis_response_sets": ["id"], "flow_outcome_definitions": ["id"],
+        "contact_lists": ["id"], "dnc_lists": ["id"], "users": ["id"], "dialer_events": ["id"],
         "execution_stats": ["campaignId", "intervalStart", "intervalEnd"],
         "flow_outcomes": ["flowId", "flowOutcomeId", "flowOutcomeValue", "intervalStart", "intervalEnd"],
         "campaign_stats": ["campaignId", "snapshotAt"],
@@ -152,6 +154,8 @@ def test_every_stream_into_postgres_jsonb_timestamptz_and_upserts(postgres, melt
         assert counts["call_analysis_response_sets"] == len(data.response_sets)
         assert counts["flow_outcome_definitions"] == len(data.flow_outcomes)
         assert counts["campaign_stats"] == len(data.campaigns)
+        assert counts["contact_lists"] == len(data.contact_lists) and counts["dnc_lists"] == len(data.dnc_lists)
+        assert counts["users"] == len(data.directory_users) and counts["dialer_events"] == len(data.events)
 
         # Types: arrays of objects are jsonb (schema overrides in meltano.yml); timestamps timestamptz after the
         # README's one-time conversion (target-postgres 0.8.1 always creates `timestamp without time zone`).

@@ -90,7 +90,8 @@ class AttemptsStream(WindowedStream):
                               job_slots=self.api.job_slots, uses_job=lambda read: read.use_job)
         for read, pages in reads:  # in window order, whatever order the lanes finished in
             seen: set[str] = set()  # conversation ids emitted for this window: no double emits
-            for source, conversations in pages:
+            for source, response in pages:
+                conversations = records_of(response, "conversations", self.name, absent_when=EMPTY_PAGE_MARKERS)
                 yield from self._records(read.window, source, conversations, mapper, seen)
             self.complete_window(read.window, context)
         if self.skipped_without_id:
@@ -106,8 +107,8 @@ class AttemptsStream(WindowedStream):
         return [piece for part in split_at(to_read, boundary) for piece in split_at_midnights(part, MAX_WINDOW_DAYS)]
 
     # --- reading one window (in a lane's thread when max_concurrent_requests > 1) -------------
-    def read_window(self, read: WindowRead) -> t.Iterator[tuple[str, list]]:
-        """`(source, raw conversations)` per page of the window; mapping happens in the stream's thread."""
+    def read_window(self, read: WindowRead) -> t.Iterator[tuple[str, requests.Response]]:
+        """`(source, page)` per page of the window; decoding and mapping happen in the stream's thread."""
         if read.use_job:
             try:
                 yield from self._pages(self._job_pages(read.window))
@@ -116,7 +117,7 @@ class AttemptsStream(WindowedStream):
                 self.logger.warning("attempts: %s; reading %s with the sync query instead", exc, read.window)
         yield from self._read_with_query(read.window)
 
-    def _read_with_query(self, window: Window) -> t.Iterator[tuple[str, list]]:
+    def _read_with_query(self, window: Window) -> t.Iterator[tuple[str, requests.Response]]:
         try:
             yield from self._pages(self._query_pages(window))
         except GenesysAPIError as exc:
@@ -140,11 +141,10 @@ class AttemptsStream(WindowedStream):
                     "query can page; set async_jobs to auto or always"
                 ) from None
 
-    def _pages(self, responses: t.Iterable[requests.Response]) -> t.Iterator[tuple[str, list]]:
-        """Decode each page once, where it was fetched."""
+    def _pages(self, responses: t.Iterable[requests.Response]) -> t.Iterator[tuple[str, requests.Response]]:
+        """Each page as it came, still JSON text: a queued page costs its bytes, not its decoded objects."""
         for response in responses:
-            source = f"{response.request.method} {response.request.path_url.split('?')[0]}"
-            yield source, records_of(response, "conversations", self.name, absent_when=EMPTY_PAGE_MARKERS)
+            yield f"{response.request.method} {response.request.path_url.split('?')[0]}", response
 
     def _query_pages(self, window: Window) -> t.Iterator[requests.Response]:
         return self.api.iter_query_pages(lambda page: self.query_request(window, page),
