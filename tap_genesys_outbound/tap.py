@@ -16,7 +16,6 @@ from functools import cached_property
 from pathlib import Path
 
 from singer_sdk import Tap
-from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers.capabilities import EMIT_ACTIVATE_VERSION_CONFIG
 
@@ -24,6 +23,7 @@ from tap_genesys_outbound.api import GenesysClient
 from tap_genesys_outbound.auth import GenesysAuthenticator
 from tap_genesys_outbound.errors import ConfigError, StateError, UserFacingError
 from tap_genesys_outbound.lookups import Lookups
+from tap_genesys_outbound.output import StateFlushedWriter
 from tap_genesys_outbound.rate_limit import RequestBudget
 from tap_genesys_outbound.settings import (
     CONFIG_SCHEMA,
@@ -69,7 +69,7 @@ class TapGenesysOutbound(Tap):
     """Singer tap for Genesys Cloud CX outbound dialing data."""
 
     name = "tap-genesys-outbound"
-    message_writer_class = MsgSpecWriter  # the SDK's faster Singer message writer (bench/run.py)
+    message_writer_class = StateFlushedWriter  # the SDK's msgspec writer, flushed per STATE (output.py)
     config_jsonschema = CONFIG_SCHEMA
 
     @classmethod
