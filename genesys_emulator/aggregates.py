@@ -9,7 +9,8 @@ Choices where the reference is silent or [unverified] (genesys-api.md sections 5
   allow at most 7 days per request, P1D and P7D at most 366 days, P1M at most 7 years. Anything
   longer answers 400 "Invalid date range for the specified granularity".
 - Conversation aggregates attribute every session metric of a conversation (agent talk, hold,
-  wrap-up included) to the dimensions of its dialer session, so grouping by outboundCampaignId
+  wrap-up included) to the dimensions of its dialer session, each metric once per conversation even
+  where two sessions carry it (dataset.py: `mirrors_talk`), so grouping by outboundCampaignId
   sums exactly what the details query returns for the campaign. `n*` metrics fill stats.count with
   the summed values; `t*` metrics fill sum/count/min/max (ms).
 - Flow aggregates come from `Dataset.flow_observations`: one observation per flow outcome reached
@@ -195,10 +196,10 @@ def conversation_observations(ds: Dataset, start: int, end: int):
                              "direction"):
                     if name in session and name not in dims:
                         dims[name] = session[name]
-                for m in session.get("metrics") or ():
-                    values.setdefault(m["name"], []).append(m["value"])
+                for m in session.get("metrics") or ():      # a metric on two sessions counts once
+                    values.setdefault(m["name"], [m["value"]])
         if any(name.startswith("n") for name in values):
-            # one observation per metric emission, n* summed into count
+            # n* summed into count
             yield a.start, dims, values
 
 

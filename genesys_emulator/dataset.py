@@ -21,6 +21,13 @@ Shape decisions where the reference is silent or [unverified]:
   lists them. One business code id is used by agents and mapped but is not listed (deleted).
 - Agent sessions carry tAlert, tTalk, tTalkComplete, tHeld (if held), tAcw, tHandle (ms); the
   disconnectType of an agent sits on its last interact segment, the dialer's on its last segment.
+- Which participant carries which metric (genesys-api.md 9: undocumented, and the same name can sit
+  on two sessions): dialer ("outbound") session: nOutbound, nOutboundAttempted, nOutboundConnected,
+  nOutboundAbandoned, nError, tDialing, tContacting; agent session: tAlert, tTalk, tTalkComplete,
+  tHeld, tAcw, tHandle; customer session: nothing, except in about 5 % of the finished agent calls
+  (`mirrors_talk`, chosen from the attempt's seed) where it repeats the agent's tTalk and tHandle with
+  the same values. Summing a metric over every session double-counts those; aggregates count each
+  metric once per conversation.
 - Entity fields that would be null are omitted, as Genesys does.
 - Flow outcomes are facts derived from the conversations without changing their JSON: agentless
   calls transferred to the "Outbound IVR Flow" (the transfer_flow reaction's flow) reach 1-2
@@ -203,6 +210,11 @@ class Attempt:
     @property
     def talk_end(self) -> int:
         return self.connect_at + self.alert_ms + self.talk_ms + self.hold_ms
+
+    @property
+    def mirrors_talk(self) -> bool:
+        """The customer session repeats the agent's tTalk and tHandle (a finished agent call in 20)."""
+        return self.kind == "agent" and self.end is not None and (self.seed >> 4) % 20 == 0
 
     def natural_end(self) -> int:
         if self.kind in ("agent", "inbound"):
@@ -705,10 +717,13 @@ class Dataset:
             seg = _seg("interact", a.connect_at, end, disconnectType=end and "endpoint")
         else:
             seg = _seg("alert", a.start + a.dial_ms, a.connect_at, disconnectType=o.disconnect)
-        return {"participantId": _uid(r), "participantName": phone, "purpose": "customer",
-                "sessions": [{"sessionId": _uid(r), "mediaType": "voice", "direction": direction,
-                              "ani": self.campaigns[a.campaign]["callerAddress"] if a.campaign >= 0 else phone,
-                              "dnis": phone if a.campaign >= 0 else "+13175550100", "segments": [seg]}]}
+        session = {"sessionId": _uid(r), "mediaType": "voice", "direction": direction,
+                   "ani": self.campaigns[a.campaign]["callerAddress"] if a.campaign >= 0 else phone,
+                   "dnis": phone if a.campaign >= 0 else "+13175550100", "segments": [seg]}
+        if a.mirrors_talk:
+            session["metrics"] = _metrics([("tTalk", a.talk_ms), ("tHandle", a.talk_ms + a.hold_ms + a.acw_ms)],
+                                          a.talk_end + a.acw_ms)
+        return {"participantId": _uid(r), "participantName": phone, "purpose": "customer", "sessions": [session]}
 
     def _agent(self, a: Attempt, r, queue_id, direction: str) -> dict:
         user = self.users[a.agent]

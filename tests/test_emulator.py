@@ -668,3 +668,24 @@ def test_job_results_page_size_and_pagination_cap(api, emu):
     assert api.get(f"{api.base}{DETAILS}/jobs/{small}/results", params={"pageSize": 20}).status_code == 200
     agg = api.post(api.base + CONV_AGG + "/jobs", json={**_agg(DAY1), "pageSize": 21})
     assert agg.status_code == 400 and agg.json()["message"] == "pageSize must be less than or equal to 20"
+
+
+# ------------------------------------------------------------------ a metric on two participants
+def test_some_conversations_carry_talk_on_two_participants_counted_once_by_aggregates(api, emu):
+    docs = emu.dataset.attempts_in("2026-03-08T00:00:00Z", "2026-03-10T00:00:00Z")
+    agent_calls = [d for d in emu.dataset.attempts_in("2026-02-18T00:00:00Z", "2026-03-20T00:00:00Z")
+                   if "conversationEnd" in d and any(p["purpose"] == "agent" and any(
+                       m["name"] == "tHandle" for s in p["sessions"] for m in s.get("metrics", ()))
+                       for p in d["participants"])]
+
+    def metrics(doc, purpose):
+        return {m["name"]: m["value"] for p in doc["participants"] if p["purpose"] == purpose
+                for s in p["sessions"] for m in s.get("metrics", ())}
+    mirrored = [d for d in agent_calls if metrics(d, "customer")]
+    assert 0.02 < len(mirrored) / len(agent_calls) < 0.09
+    assert all(metrics(d, "customer") == {k: metrics(d, "agent")[k] for k in ("tTalk", "tHandle")} for d in mirrored)
+    body = {"interval": "2026-03-08T00:00:00Z/2026-03-10T00:00:00Z", "metrics": ["tTalk", "tHandle"],
+            "filter": {"type": "and", "predicates": [{"dimension": "outboundCampaignId", "operator": "exists"}]}}
+    got = {m["metric"]: m["stats"]["sum"] for g in api.post(api.base + CONV_AGG + "/query", json=body).json()["results"]
+           for item in g["data"] for m in item["metrics"]}
+    assert got == {name: sum(metrics(d, "agent").get(name, 0) for d in docs) for name in ("tTalk", "tHandle")}
