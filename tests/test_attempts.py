@@ -152,7 +152,7 @@ def test_windows_over_the_result_cap_are_split(tmp_path) -> None:
         emitted = ids(run.records("attempts"))
         assert len(emitted) == len(set(emitted))
         assert set(emitted) == set(ids_of(emu.dataset.attempts_in("2026-03-10T00:00:00Z", ANCHOR)))
-        assert "splitting it" in run.stderr
+        assert "reading windows over the cap in halves from now on" in run.stderr
 
 
 @pytest.mark.parametrize("outcome", ["FAILED", "EXPIRED", "PENDING_FOREVER"])
