@@ -142,3 +142,8 @@ class AdaptiveLimits:
             self._values[key] = True
             self.learned.append(line)
         logger.warning("%s", line)
+
+
+def batches(items: t.Sequence[str], size: int) -> list[list[str]]:
+    """`items` in consecutive batches of at most `size`."""
+    return [list(items[i: i + size]) for i in range(0, len(items), max(size, 1))]

@@ -62,16 +62,46 @@ def _add_months(moment: dt.datetime, months: int) -> dt.datetime:
     return moment.replace(year=moment.year + index // 12, month=index % 12 + 1)
 
 
-def split(window: Window, granularity: str) -> list[Window]:
-    """Consecutive requests covering an aligned `window`, each within the granularity's limit."""
+def bucket_count(window: Window, granularity: str) -> int:
+    """Buckets of an aligned `window`."""
+    if granularity == "P1M":
+        return (window.end.year - window.start.year) * 12 + window.end.month - window.start.month
+    step = SUB_DAILY.get(granularity, DAY)
+    return (window.end - window.start) // step
+
+
+def max_buckets(granularity: str) -> int:
+    """The starting guess of buckets per request (`MAX_SPAN`); `adaptive_limits` shrinks it on a 400."""
+    if granularity == "P1M":
+        return MAX_MONTHS_PER_REQUEST
+    return MAX_SPAN[granularity] // SUB_DAILY.get(granularity, DAY)
+
+
+def split(window: Window, granularity: str, buckets: int | None = None) -> list[Window]:
+    """Consecutive requests covering an aligned `window`, each within the granularity's limit.
+
+    `buckets`: at most this many buckets per request (default `max_buckets`); a bucket is never split.
+    Sub-daily requests of a day or more are cut at UTC midnights.
+    """
+    buckets = buckets or max_buckets(granularity)
     pieces, start = [], window.start
     while start < window.end:
         if granularity == "P1M":
-            end = _add_months(start, MAX_MONTHS_PER_REQUEST)
+            end = _add_months(start, buckets)
         elif granularity in SUB_DAILY:
-            end = dt.datetime.combine(start.date(), dt.time(), UTC) + 7 * DAY   # cut at UTC midnights
+            span = buckets * SUB_DAILY[granularity]
+            midnight = dt.datetime.combine(start.date(), dt.time(), UTC)
+            end = midnight + (span // DAY) * DAY if span >= DAY else start + span  # cut at UTC midnights
         else:
-            end = start + MAX_SPAN[granularity]
+            end = start + buckets * DAY
         pieces.append(Window(start, min(end, window.end)))
         start = pieces[-1].end
     return pieces
+
+
+def finer(granularity: str) -> str | None:
+    """The next finer granularity `auto` may fall back to (P1M -> P1D -> PT1H), or None."""
+    if granularity not in AUTO_ORDER:
+        return None
+    index = AUTO_ORDER.index(granularity)
+    return AUTO_ORDER[index - 1] if index else None

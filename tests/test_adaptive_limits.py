@@ -185,3 +185,96 @@ def test_a_400_naming_no_limit_or_refused_at_the_floor_fails_in_one_line(tmp_pat
     last = run.stderr.strip().splitlines()[-1]
     assert last.startswith("tap-genesys-outbound: error: ") and "pageSize must be less than or equal to 10" in last
     assert status_count(emu, QUERY, 400) == 3  # 100, 50, 25
+
+
+# --- every stream, every limit tighter than the tap's guesses ----------------------------------------
+TIGHT = {
+    "details_max_days": 1, "details_max_page_size": 30, "details_max_results": 500,
+    "job_max_page_size": 100, "job_max_results": 200,
+    "aggregate_max_buckets": 10, "aggregate_max_days": 2,
+    "diagnostics_max_days": 5, "filter_max_predicates": 6, "performance_max_ids": 5,
+}
+KEYS = {"campaigns": ("id",), "dispositions": ("id",), "call_analysis_response_sets": ("id",),
+        "attempts": ("conversationId",), "execution_stats": ("campaignId", "intervalStart", "intervalEnd"),
+        "flow_outcome_definitions": ("id",),
+        "flow_outcomes": ("flowId", "flowOutcomeId", "flowOutcomeValue", "intervalStart", "intervalEnd"),
+        "campaign_stats": ("campaignId", "snapshotAt"), "campaign_status_history": ("campaignId", "kind", "state",
+                                                                                    "dateStart")}
+TWO_WEEKS = "2026-03-06T00:00:00Z"
+
+
+def by_key(records: list[dict], stream: str) -> dict[tuple, dict]:
+    keyed = {tuple(r[k] for k in KEYS[stream]): r for r in records}
+    assert len(keyed) == len(records), f"{stream}: a key emitted twice"
+    return keyed
+
+
+@pytest.mark.emulator
+def test_every_stream_adapts_to_every_limit_and_loses_nothing(tmp_path) -> None:
+    # Jobs (async_jobs=auto) read the first 4 days, the sync queries the last 10.
+    with Emulator(EmulatorConfig(seed=21, campaigns=12, attempts=1400, days=14, anchor=ANCHOR,
+                                 job_polls_to_fulfill=1, availability_lag_hours=240)) as emu:
+        campaigns = [c["id"] for c in emu.dataset.campaigns]
+        config = tap_config(emu, start_date=TWO_WEEKS, campaign_ids=campaigns)   # 12 ids: over 6 predicates
+        (tmp_path / "baseline").mkdir()
+        baseline = run_tap(tmp_path / "baseline", config)
+        assert baseline.returncode == 0, baseline.stderr[-3000:]
+        emu.faults.limits(**TIGHT)
+        (tmp_path / "tight").mkdir()
+        run = run_tap(tmp_path / "tight", config)
+        assert run.returncode == 0, run.stderr[-3000:]
+        assert "Traceback" not in run.stderr and emu.client_secret not in run.stderr
+        # attempts: exactly the emulator's conversations, each once
+        emitted = [r["conversationId"] for r in run.records("attempts")]
+        assert len(emitted) == len(set(emitted))
+        assert set(emitted) == {c["conversationId"] for c in emu.dataset.attempts_in(TWO_WEEKS, ANCHOR)}
+        # execution_stats and flow_outcomes: the same buckets and figures as without limits, and
+        # callsPlaced reconciles with attempts per campaign and day
+        for stream in ("execution_stats", "flow_outcomes", "campaign_status_history"):
+            assert by_key(run.records(stream), stream) == by_key(baseline.records(stream), stream), stream
+        placed = {(r["campaignId"], r["intervalStart"][:10]): r["callsPlaced"] for r in run.records("execution_stats")}
+        per_day: dict[tuple, int] = {}
+        for r in run.records("attempts"):
+            per_day[(r["campaignId"], r["attemptDate"][:10])] = per_day.get((r["campaignId"], r["attemptDate"][:10]),
+                                                                              0) + 1
+        assert placed == per_day
+        assert {r["granularity"] for r in run.records("execution_stats")} == {"P1D"}
+        # status history covers every campaign with diagnostics, as without limits
+        history = {r["campaignId"] for r in run.records("campaign_status_history")}
+        assert history == {r["campaignId"] for r in baseline.records("campaign_status_history")} == set(campaigns)
+        assert [r["campaignId"] for r in run.records("campaign_stats")] == campaigns
+        # no key field is null in any stream
+        for stream, keys in KEYS.items():
+            assert run.records(stream), stream
+            assert all(r[k] is not None for r in run.records(stream) for k in keys), stream
+        # every kind of adaptation was logged
+        for needle in ('details query: 400 "Interval exceeds the maximum of 1 day(s)"',
+                       'details query: 400 "pageSize must be less than or equal to 30"',
+                       'details query: 400 "Filter predicates may not exceed 6"',
+                       '400 "pageSize must be less than or equal to 100"; asking for',
+                       'details job: 400 "Pagination may not exceed 200 results"',
+                       "execution_stats: /api/v2/analytics/conversations/aggregates: 400",
+                       "flow_outcomes: /api/v2/analytics/flows/aggregates: 400",
+                       'campaign_status_history: diagnostics summary: 400 "The date range cannot exceed 5 days"',
+                       'campaign_stats: performance query: 400 "At most 5 campaign ids per request, got 12"'):
+            assert needle in run.stderr, needle
+
+
+@pytest.mark.emulator
+def test_auto_reads_a_bucket_too_long_for_one_request_at_a_finer_granularity_and_adds_it_up(tmp_path) -> None:
+    with Emulator(EmulatorConfig(seed=21, campaigns=4, attempts=400, days=14, anchor=ANCHOR)) as emu:
+        config = tap_config(emu, start_date=TWO_WEEKS, async_jobs="never")
+        (tmp_path / "a").mkdir()
+        (tmp_path / "b").mkdir()
+        baseline = run_tap(tmp_path / "a", config, streams=["execution_stats", "flow_outcomes"])
+        emu.faults.limits(aggregate_max_days=0.5)
+        run = run_tap(tmp_path / "b", config, streams=["execution_stats", "flow_outcomes"])
+        assert run.returncode == 0, run.stderr[-3000:]
+        for stream in ("execution_stats", "flow_outcomes"):
+            assert by_key(run.records(stream), stream) == by_key(baseline.records(stream), stream)
+            assert {r["granularity"] for r in run.records(stream)} == {"P1D"}
+        assert run.stderr.count("reading each P1D bucket as PT1H buckets added up from now on (granularity auto)") == 2
+        # an explicit granularity is never changed: one line, the API's message
+        run = run_tap(tmp_path / "b", {**config, "granularity": "P1D"}, streams=["execution_stats"])
+        assert run.returncode == 1 and "Traceback" not in run.stderr
+        assert "Interval exceeds the maximum of 0.5 day(s)" in run.stderr.strip().splitlines()[-1]

@@ -23,12 +23,23 @@ from singer_sdk.helpers.types import Context
 
 from tap_genesys_outbound import filters
 from tap_genesys_outbound import granularity as granularities
+from tap_genesys_outbound.adaptive_limits import (
+    BUCKETS,
+    INTERVAL,
+    MIN_BATCH,
+    PREDICATES,
+    RESULT_CAP,
+    batches,
+    halve_count,
+    limit_kind,
+)
 from tap_genesys_outbound.analytics_jobs import AnalyticsJobFailedError, WindowRead, job_result_pages
 from tap_genesys_outbound.api import records_of
+from tap_genesys_outbound.errors import GenesysAPIError
 from tap_genesys_outbound.streams.windowed import WindowedStream
 from tap_genesys_outbound.windows import Window, parse_timestamp, split_at
 
-JOB_PAGE_SIZE = 1000
+JOB_PAGE_SIZE = 1000  # a starting point: halved on a 400 naming the page size (adaptive_limits)
 #: An average handle time above this (seconds) is flagged: 30 minutes per call is implausible for outbound.
 AVG_HANDLE_OUTLIER_SECONDS = 1800
 
@@ -72,7 +83,11 @@ class IntervalAggregateStream(WindowedStream):
     group_by: tuple[str, ...] = ()
     path = ""
 
-    def query_filter(self) -> dict:
+    #: The setting whose ids the filter lists (an `or` of one predicate per id).
+    ids_setting = ""
+
+    def query_filter(self, ids: t.Sequence[str] | None = None) -> dict:
+        """The filter; `ids`: one batch of the `ids_setting` ids (default: all of them)."""
         raise NotImplementedError
 
     def build_records(self, buckets: dict[tuple, dict[str, dict]], granularity: str) -> t.Iterable[dict]:
@@ -107,7 +122,9 @@ class IntervalAggregateStream(WindowedStream):
         """Requests within the granularity's limit, cut at the bucket boundary before the availability date."""
         available_until = self.lookups.data_availability_date() if self.config["async_jobs"] != "never" else None
         boundary = granularities.floor(available_until, granularity) if available_until else None
-        return [piece for part in split_at(aligned, boundary) for piece in granularities.split(part, granularity)]
+        buckets = self.limits.get(self._buckets_key(granularity), granularities.max_buckets(granularity))
+        return [piece for part in split_at(aligned, boundary) for piece in granularities.split(part, granularity,
+                                                                                              buckets)]
 
     def _granularity(self, to_read: Window, previous: str | None) -> str:
         setting = self.config["granularity"]
@@ -125,18 +142,90 @@ class IntervalAggregateStream(WindowedStream):
         return chosen
 
     # --- sync query or job ----------------------------------------------------------------
-    def _query_body(self, window: Window, granularity: str) -> dict:
+    # These run in worker threads later (issue 10): what they learn goes to `self.limits` (thread-safe);
+    # the buckets of a window are returned, never kept on the stream.
+    def _query_body(self, window: Window, granularity: str, ids: t.Sequence[str] | None = None) -> dict:
         return {"interval": window.interval, "granularity": granularity, "groupBy": list(self.group_by),
-                "filter": self.query_filter(), "metrics": list(self.metrics)}
+                "filter": self.query_filter(ids), "metrics": list(self.metrics)}
+
+    def _buckets_key(self, granularity: str) -> str:
+        return f"{self.aggregates_path} {granularity} buckets per request"
 
     def _read_window(self, read: WindowRead, granularity: str) -> dict[tuple, dict[str, dict]]:
-        body = self._query_body(read.window, granularity)
-        if read.use_job:
-            try:
-                return self._buckets(self._job_results(body))
-            except AnalyticsJobFailedError as exc:
-                self.logger.warning("%s: %s; reading %s with the sync query instead", self.name, exc, read.window)
-        return self._buckets(self.api.post_json(f"{self.aggregates_path}/query", body).get("results") or [])
+        """`{(group items, interval): {metric: stats}}` of one window, in as many requests as the API accepts."""
+        buckets: dict[tuple, dict[str, dict]] = {}
+        self._read_requests(read.window, granularity, read.use_job, buckets)
+        return buckets
+
+    def _read_requests(self, window: Window, granularity: str, use_job: bool, into: dict,
+                       ids: list[str] | None = None) -> None:
+        """`window` for `ids` (default: every id of the setting) in requests of the sizes learned so far."""
+        buckets = self.limits.get(self._buckets_key(granularity), granularities.max_buckets(granularity))
+        if ids is None:
+            ids = list(self.config.get(self.ids_setting) or ()) if self.ids_setting else []
+        size = self.limits.get(f"{self.aggregates_path} predicates", len(ids)) if ids else 0
+        for piece in granularities.split(window, granularity, buckets):
+            for batch in batches(ids, size) if ids else [None]:
+                self._read_request(piece, granularity, use_job, batch, into)
+
+    def _read_request(self, window: Window, granularity: str, use_job: bool, ids: list[str] | None,
+                      into: dict) -> None:
+        """One request (query, or job with its fallback); a 400 naming a limit shrinks it and reads again.
+
+        Nothing of a refused request was merged into `into`, so reading it again cannot count twice.
+        """
+        body = self._query_body(window, granularity, ids)
+        try:
+            if use_job:
+                try:
+                    merge_buckets(into, self._buckets(self._job_results(body)))
+                    return
+                except AnalyticsJobFailedError as exc:
+                    self.logger.warning("%s: %s; reading %s with the sync query instead", self.name, exc, window)
+            merge_buckets(into, self._buckets(self.api.post_json(f"{self.aggregates_path}/query", body)
+                                              .get("results") or []))
+        except GenesysAPIError as exc:
+            self._adapt(exc, window, granularity, use_job, ids, into)
+
+    def _adapt(self, exc: GenesysAPIError, window: Window, granularity: str, use_job: bool,
+               ids: list[str] | None, into: dict) -> None:
+        kind, label = limit_kind(exc), f"{self.name}: {self.aggregates_path}"
+        count = granularities.bucket_count(window, granularity)
+        if kind in (INTERVAL, BUCKETS) and count > 1:
+            smaller = max(count // 2, 1)
+            self.limits.shrink(self._buckets_key(granularity), count, smaller, exc, self.logger, label,
+                               f"asking for at most {smaller} {granularity} buckets per request from now on")
+            self._read_requests(window, granularity, use_job, into, ids)
+        elif kind in (INTERVAL, BUCKETS) and self.config["granularity"] == "auto" and granularities.finer(granularity):
+            # One bucket is too long for one request: read it at the next finer granularity and add those
+            # buckets up into it, so the rows keep the granularity (and keys) chosen for the run.
+            finer = granularities.finer(granularity)
+            self.limits.note(f"{self.aggregates_path} {granularity} from {finer}", self.logger,
+                             f'{label}: 400 "{exc.detail or exc}"; reading each {granularity} bucket as {finer} '
+                             f"buckets added up from now on (granularity auto)")
+            finer_buckets: dict[tuple, dict[str, dict]] = {}
+            self._read_requests(window, finer, use_job, finer_buckets, ids)
+            for (group, _), stats in finer_buckets.items():
+                merge_buckets(into, {(group, window.interval): stats})
+        elif kind == PREDICATES and ids and len(ids) > MIN_BATCH:
+            smaller = halve_count(len(ids), MIN_BATCH)
+            self.limits.shrink(f"{self.aggregates_path} predicates", len(ids), smaller, exc, self.logger, label,
+                               f"filtering on at most {smaller} {self.ids_setting} per request from now on")
+            for batch in batches(ids, smaller):
+                self._read_request(window, granularity, use_job, batch, into)
+        elif kind == RESULT_CAP and use_job:
+            # A job whose results cannot be paged to the end: jobs over the halves of its buckets; a single
+            # bucket with the sync query, which has no paging.
+            self.limits.note(f"{self.aggregates_path} job result cap", self.logger,
+                             f'{label}: 400 "{exc.detail or exc}"; a job whose results cannot be paged to the end '
+                             "is read as jobs over the halves of its interval from now on")
+            if count > 1:
+                for half in granularities.split(window, granularity, (count + 1) // 2):
+                    self._read_request(half, granularity, use_job, ids, into)
+            else:
+                self._read_request(window, granularity, False, ids, into)
+        else:
+            raise exc
 
     def _buckets(self, results: list[dict]) -> dict[tuple, dict[str, dict]]:
         """`{(group items, interval): {metric: stats}}`; repeated groups (job pages, merged dimensions) add up."""
@@ -151,9 +240,16 @@ class IntervalAggregateStream(WindowedStream):
 
     def _job_results(self, body: dict) -> list[dict]:
         """Every result group of an aggregates job over the same body (read in full before any record)."""
-        pages = job_result_pages(self.api, f"{self.aggregates_path}/jobs", {**body, "pageSize": JOB_PAGE_SIZE},
+        pages = job_result_pages(self.api, f"{self.aggregates_path}/jobs", body, page_size=JOB_PAGE_SIZE,
+                                 page_size_in_body=True, limits=self.limits,
                                  timeout_seconds=self.config["async_job_timeout_seconds"])
         return [result for page in pages for result in records_of(page, "results", self.name, absent_when=("cursor",))]
+
+
+def merge_buckets(into: dict[tuple, dict[str, dict]], more: dict[tuple, dict[str, dict]]) -> None:
+    """Add the buckets of one request to a window's (disjoint requests; a rolled-up bucket adds up)."""
+    for key, stats in more.items():
+        merge_metrics(into.setdefault(key, {}), [{"metric": name, "stats": s} for name, s in stats.items()])
 
 
 def _interval_fields(interval: str, granularity: str) -> dict:
@@ -183,9 +279,11 @@ class ExecutionStatsStream(IntervalAggregateStream):
                "tTalk", "tHeld", "tAcw", "tHandle")
     group_by = ("outboundCampaignId",)
 
-    def query_filter(self) -> dict:
+    ids_setting = "campaign_ids"
+
+    def query_filter(self, ids: t.Sequence[str] | None = None) -> dict:
         voice = filters.equals("mediaType", "voice")
-        campaign_ids = self.config.get("campaign_ids")
+        campaign_ids = ids or self.config.get("campaign_ids")
         if not campaign_ids:
             return filters.all_of(voice, filters.exists("outboundCampaignId"))
         return filters.all_of(voice, clauses=[filters.any_of("outboundCampaignId", campaign_ids)])
@@ -246,9 +344,11 @@ class FlowOutcomesStream(IntervalAggregateStream):
     def before_sync(self) -> None:
         self._outcome_names = {o["id"]: o.get("name") for o in self.lookups.flow_outcome_definitions()}
 
-    def query_filter(self) -> dict:
+    ids_setting = "flow_ids"
+
+    def query_filter(self, ids: t.Sequence[str] | None = None) -> dict:
         exists = filters.exists("flowOutcomeId")
-        flow_ids = self.config.get("flow_ids")
+        flow_ids = ids or self.config.get("flow_ids")
         if not flow_ids:
             return filters.all_of(exists)
         return filters.all_of(exists, clauses=[filters.any_of("flowId", flow_ids)])
