@@ -350,3 +350,28 @@ def test_status_tables_are_consistent() -> None:
     assert [r for r, _ in STATUS_PRECEDENCE][-1] == "FALLBACK"
     seen = {mapper_status for _, mapper_status in CASES.values()}
     assert seen == statuses  # every status has at least one end-to-end case
+
+
+def test_a_conversation_the_mapper_cannot_read_keeps_every_readable_field_and_its_flag() -> None:
+    import datetime as dt
+
+    from tap_genesys_outbound.attempt_mapping import RECORD_FIELDS, malformed_reason, partial_record
+
+    mapper = AttemptMapper({})
+    conversation = {"conversationId": "c-1", "conversationStart": "2026-03-01T10:00:00Z",
+                    "conversationEnd": "2026-03-01T10:02:00Z", "originatingDirection": "outbound",
+                    "participants": [
+                        {"purpose": "outbound", "sessions": [
+                            {"outboundCampaignId": "camp-1", "dispositionName": P + "callable.machine",
+                             "segments": "not a list"}]},
+                        "not a participant",
+                        {"purpose": "customer", "sessions": [{"segments": [{"segmentType": "dialing"}]}]}]}
+    reason = malformed_reason(conversation)
+    assert reason == "participants holds a JSON string where objects are expected"
+    record = partial_record(mapper, conversation, reason, dt.datetime(2026, 3, 1, tzinfo=dt.UTC))
+    assert set(RECORD_FIELDS) | {"qualityNotes"} == set(record)
+    assert record["campaignId"] == "camp-1" and record["status"] == "MACHINE"   # still mapped
+    assert record["participants"] is conversation["participants"]               # raw, unmodified
+    assert "MAPPING_ERROR" in record["qualityFlags"] and record["qualityNotes"] == reason
+    # outside campaign_ids: not an attempt this run wants, flag or not
+    assert partial_record(AttemptMapper({}, ["camp-2"]), conversation, reason, dt.datetime.now(dt.UTC)) is None

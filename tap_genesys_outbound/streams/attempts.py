@@ -39,7 +39,7 @@ from tap_genesys_outbound.adaptive_limits import (
 )
 from tap_genesys_outbound.analytics_jobs import AnalyticsJobFailedError, WindowRead, job_result_pages
 from tap_genesys_outbound.api import records_of
-from tap_genesys_outbound.attempt_mapping import AttemptMapper, malformed_reason
+from tap_genesys_outbound.attempt_mapping import AttemptMapper, malformed_reason, partial_record
 from tap_genesys_outbound.errors import GenesysAPIError
 from tap_genesys_outbound.pagination import QueryPageNumberPaginator
 from tap_genesys_outbound.streams.windowed import WindowedStream
@@ -81,11 +81,6 @@ class AttemptsStream(WindowedStream):
     #: tap's CPU, bench/run.py) and changes nothing here: records come from AttemptMapper with exactly
     #: the schema's top-level fields, and `participants` is kept as the API sent it.
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
-
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:  # noqa: ANN401
-        super().__init__(*args, **kwargs)
-        self.skipped_without_id = 0
-        self.skipped_malformed = 0
 
     # --- what is sent ---------------------------------------------------------------------
     def query_body(self, window: Window, campaign_ids: t.Sequence[str] | None = None) -> dict:
@@ -143,12 +138,10 @@ class AttemptsStream(WindowedStream):
         for read in self.plan(self.windows(to_read)):
             yield from self._read_window(read, mapper)
             self.complete_window(read.window, context)
-        if self.skipped_without_id:
-            self.logger.warning("attempts: skipped %d conversations without a conversationId",
-                                self.skipped_without_id)
-        if self.skipped_malformed:
-            self.logger.warning("attempts: skipped %d malformed conversations (ids and reasons logged above); "
-                                "they are not in this run's output", self.skipped_malformed)
+        unkeyed = self.unkeyed.get("conversations without a conversationId")
+        if unkeyed:
+            self.logger.warning("attempts: %d conversations without a conversationId could not be keyed and are "
+                                "not in this run's output", unkeyed)
 
     def windows(self, to_read: Window) -> list[Window]:
         """At most 7 UTC days each, cut at the jobs' availability date so jobs never read past it."""
@@ -256,24 +249,37 @@ class AttemptsStream(WindowedStream):
             source = f"{response.request.method} {response.request.path_url.split('?')[0]}"
             for conversation in records_of(response, "conversations", self.name, absent_when=EMPTY_PAGE_MARKERS):
                 conversation_id = conversation.get("conversationId") if isinstance(conversation, dict) else None
-                if not conversation_id:
-                    self.skipped_without_id += 1
+                if not conversation_id:  # nothing to key it on: counted, logged, named in the summary
+                    self.unkeyed.add("conversations without a conversationId")
+                    self.logger.warning("attempts: a conversation without a conversationId from %s cannot be keyed; "
+                                        "not emitted (conversationStart %s)", source,
+                                        conversation.get("conversationStart") if isinstance(conversation, dict)
+                                        else None)
                     continue
                 if isinstance(conversation_id, str) and conversation_id in seen:
                     continue
                 record, problem = None, malformed_reason(conversation)
                 if problem is None:
-                    try:  # a type the checks did not foresee must cost one record, not the run
+                    try:  # a type the checks did not foresee must cost one record's fields, not the record
                         record = mapper.to_record(conversation)
-                        attempt_date = parse_timestamp(record["attemptDate"]) if record is not None else None
                     except (TypeError, ValueError, AttributeError, KeyError) as exc:
                         problem = f"{type(exc).__name__}: {exc}"
                 if problem is not None:
-                    self.skipped_malformed += 1
-                    self.logger.warning("attempts: skipped conversation %s from %s: %s", conversation_id, source,
-                                        problem)
+                    record = partial_record(mapper, conversation, problem, start)
+                    if record is not None:
+                        self.logger.warning("attempts: conversation %s from %s could not be fully mapped (%s); "
+                                            "emitted with qualityFlags MAPPING_ERROR", conversation_id, source,
+                                            problem)
+                if record is None:
                     continue
-                if record is None or not start <= attempt_date < end:
+                try:
+                    attempt_date = parse_timestamp(record["attemptDate"])
+                except (TypeError, ValueError, AttributeError):
+                    attempt_date = start  # unreadable even from segments: kept in the window it was read in
+                if not start <= attempt_date < end:
+                    continue
+                conversation_id = record["conversationId"]
+                if conversation_id in seen:
                     continue
                 seen.add(conversation_id)
                 yield record
