@@ -82,6 +82,30 @@ class GenesysStream(Stream):
         return f"{line}; not emitted (no key): {not_emitted}" if not_emitted else line
 
 
+#: What an absent key field becomes (README "Keys are never null"): targets such as Postgres and DuckDB
+#: refuse a null in a primary-key column; the row is kept and flagged UNKNOWN_KEY_FIELD.
+KEY_SENTINEL = "UNKNOWN"
+UNKNOWN_KEY_FLAG = "UNKNOWN_KEY_FIELD"
+
+
+def fill_key_fields(record: dict, fields: t.Iterable[str]) -> dict:
+    """Set absent (null or empty) key fields of `record` to `KEY_SENTINEL`, flag the row and name them.
+
+    Adds `qualityFlags` (list) and `qualityNotes` (str or None) to every record it sees.
+    """
+    missing = [field for field in fields if record.get(field) in (None, "")]
+    flags = set(record.get("qualityFlags") or ())
+    if missing:
+        for field in missing:
+            record[field] = KEY_SENTINEL
+        flags.add(UNKNOWN_KEY_FLAG)
+        note = f"absent in the API's data, set to {KEY_SENTINEL}: {', '.join(missing)}"
+        record["qualityNotes"] = f"{record['qualityNotes']}; {note}" if record.get("qualityNotes") else note
+    record["qualityFlags"] = sorted(flags)
+    record.setdefault("qualityNotes", None)
+    return record
+
+
 class Tally:
     """Thread-safe counts by reason, e.g. records dropped because their key is missing."""
 

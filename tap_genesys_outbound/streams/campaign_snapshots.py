@@ -34,7 +34,7 @@ from tap_genesys_outbound.adaptive_limits import (
     split_window,
 )
 from tap_genesys_outbound.errors import GenesysAPIError
-from tap_genesys_outbound.streams.base import GenesysStream
+from tap_genesys_outbound.streams.base import GenesysStream, fill_key_fields
 from tap_genesys_outbound.streams.interval_stats import ratio
 from tap_genesys_outbound.streams.windowed import WindowedStream
 from tap_genesys_outbound.windows import Window, iso_z, parse_timestamp, split_at_midnights
@@ -87,8 +87,8 @@ class CampaignStatsStream(CampaignScopedStream):
                 if campaign_id not in performance and stats is None:
                     self.logger.warning("%s: no live data for campaign %s; skipped", self.name, campaign_id)
                     continue
-                yield snapshot_record(by_id[campaign_id], snapshot_at, performance.get(campaign_id), stats,
-                                      progress.get(campaign_id))
+                yield fill_key_fields(snapshot_record(by_id[campaign_id], snapshot_at, performance.get(campaign_id),
+                                                      stats, progress.get(campaign_id)), self.primary_keys)
 
     def _performance(self, batch: list[str]) -> list[dict]:
         """Performance entities of a batch; a 400 naming the ids per request halves the batches (down to 1)."""
@@ -210,16 +210,21 @@ class CampaignStatusHistoryStream(CampaignScopedStream, WindowedStream):
             return
         for kind, items in (("status", summary.get("campaignStates")), ("health", summary.get("campaignHealthStates"))):
             for item in items or ():
-                if item.get("state") and item.get("dateStart"):
-                    yield status_record(campaign_id, kind, item)
+                if not isinstance(item, dict) or not item.get("dateStart"):
+                    # no start: neither a key nor a place in time; counted, logged, named in the summary
+                    self.unkeyed.add(f"{kind} intervals without a dateStart")
+                    self.logger.warning("%s: a %s interval of campaign %s without a dateStart cannot be keyed; "
+                                        "not emitted (%r)", self.name, kind, campaign_id, item)
+                    continue
+                yield fill_key_fields(status_record(campaign_id, kind, item), self.primary_keys)
 
 
 def status_record(campaign_id: str, kind: str, item: dict) -> dict:
-    end = item.get("dateEnd")
+    end, state = item.get("dateEnd"), item.get("state")
     return {
-        "campaignId": campaign_id, "kind": kind, "state": item["state"],
-        "campaignStatus": item["state"] if kind == "status" else None,
-        "healthState": item["state"] if kind == "health" else None,
+        "campaignId": campaign_id, "kind": kind, "state": state,
+        "campaignStatus": state if kind == "status" else None,
+        "healthState": state if kind == "health" else None,
         "dialingMode": item.get("dialingMode"),
         "dateStart": parse_timestamp(item["dateStart"]).isoformat(),
         "dateEnd": parse_timestamp(end).isoformat() if end else None,

@@ -36,6 +36,7 @@ from tap_genesys_outbound.adaptive_limits import (
 from tap_genesys_outbound.analytics_jobs import AnalyticsJobFailedError, WindowRead, job_result_pages
 from tap_genesys_outbound.api import records_of
 from tap_genesys_outbound.errors import GenesysAPIError
+from tap_genesys_outbound.streams.base import KEY_SENTINEL, fill_key_fields
 from tap_genesys_outbound.streams.windowed import WindowedStream
 from tap_genesys_outbound.windows import Window, parse_timestamp, split_at
 
@@ -289,15 +290,18 @@ class ExecutionStatsStream(IntervalAggregateStream):
         return filters.all_of(voice, clauses=[filters.any_of("outboundCampaignId", campaign_ids)])
 
     def build_records(self, buckets: dict[tuple, dict[str, dict]], granularity: str) -> t.Iterable[dict]:
-        rows = []
+        merged: dict[tuple, dict[str, dict]] = {}
         for (group, interval), stats in buckets.items():
-            campaign_id = dict(group).get("outboundCampaignId")
-            if campaign_id:
-                rows.append(execution_record(campaign_id, interval, granularity, stats))
+            # a group without a campaign still counts: its row is keyed UNKNOWN and flagged, never dropped
+            key = (dict(group).get("outboundCampaignId") or KEY_SENTINEL, interval)
+            merge_metrics(merged.setdefault(key, {}), [{"metric": m, "stats": s} for m, s in stats.items()])
+        rows = [fill_key_fields(execution_record(None if campaign_id == KEY_SENTINEL else campaign_id, interval,
+                                                 granularity, stats), self.primary_keys)
+                for (campaign_id, interval), stats in merged.items()]
         return sorted(rows, key=lambda r: (r["intervalStart"], r["campaignId"]))
 
 
-def execution_record(campaign_id: str, interval: str, granularity: str, stats: dict[str, dict]) -> dict:
+def execution_record(campaign_id: str | None, interval: str, granularity: str, stats: dict[str, dict]) -> dict:
     """One execution_stats record from a bucket's `{metric: stats}`."""
     placed, attempted = _count(stats, "nOutbound"), _count(stats, "nOutboundAttempted")
     connected, abandoned = _count(stats, "nOutboundConnected"), _count(stats, "nOutboundAbandoned")
@@ -357,10 +361,11 @@ class FlowOutcomesStream(IntervalAggregateStream):
         merged: dict[tuple, dict] = {}
         for (group, interval), stats in buckets.items():
             g = dict(group)
-            if not g.get("flowId") or not g.get("flowOutcomeId"):
-                continue
-            key = (g["flowId"], g["flowOutcomeId"], g.get("flowOutcomeValue"), interval)
-            row = merged.setdefault(key, {"stats": {}, "names": {}})
+            # an absent key dimension (a group without flowOutcomeValue, say) becomes UNKNOWN, flagged below
+            key = (g.get("flowId") or KEY_SENTINEL, g.get("flowOutcomeId") or KEY_SENTINEL,
+                   g.get("flowOutcomeValue") or KEY_SENTINEL, interval)
+            row = merged.setdefault(key, {"stats": {}, "names": {}, "missing": set()})
+            row["missing"].update(k for k in ("flowId", "flowOutcomeId", "flowOutcomeValue") if not g.get(k))
             merge_metrics(row["stats"], [{"metric": m, "stats": s} for m, s in stats.items()])
             name = g.get("flowName")
             if name:
@@ -374,17 +379,18 @@ class FlowOutcomesStream(IntervalAggregateStream):
             count = _count(stats, "nFlowOutcome")
             total = totals[(flow_id, interval)]
             _, avg = _seconds(stats, "tFlowOutcome")
-            rows.append({
-                "flowId": flow_id,
+            rows.append(fill_key_fields({
+                "flowId": None if "flowId" in row["missing"] else flow_id,
                 # the name carried by most outcomes of the bucket (a flow renamed within it has two)
                 "flowName": max(row["names"], key=lambda n: (row["names"][n], n)) if row["names"] else None,
-                "flowOutcomeId": outcome_id, "flowOutcomeName": self._outcome_name(outcome_id),
-                "flowOutcomeValue": value, **_interval_fields(interval, granularity),
+                "flowOutcomeId": None if "flowOutcomeId" in row["missing"] else outcome_id,
+                "flowOutcomeName": None if "flowOutcomeId" in row["missing"] else self._outcome_name(outcome_id),
+                "flowOutcomeValue": None if "flowOutcomeValue" in row["missing"] else value,
+                **_interval_fields(interval, granularity),
                 "count": count, "failedCount": _count(stats, "nFlowOutcomeFailed"), "avgOutcomeSeconds": avg,
                 "percentOfFlowTotal": round(count / total, 6) if total else None,
-            })
-        return sorted(rows, key=lambda r: (r["intervalStart"], r["flowId"], r["flowOutcomeId"],
-                                           r["flowOutcomeValue"] or ""))
+            }, self.primary_keys))
+        return sorted(rows, key=lambda r: (r["intervalStart"], r["flowId"], r["flowOutcomeId"], r["flowOutcomeValue"]))
 
     def _outcome_name(self, outcome_id: str) -> str | None:
         if outcome_id in self._outcome_names:
