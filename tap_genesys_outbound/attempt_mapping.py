@@ -119,6 +119,13 @@ DURATION_FIELDS: tuple[tuple[str, str, str | None], ...] = (
 _AGENT_SEGMENTS = frozenset({"interact", "hold", "wrapup"})  # derived from agent segments
 _SUMMED_METRICS = frozenset(m for _, m, _ in DURATION_FIELDS) | {
     "nOutboundAbandoned", "tAbandon", "nError"}
+#: Metric rule (README "Metrics counted once"): which participant carries a metric is documented nowhere
+#: and the same metric can appear on two sessions of one conversation (genesys-api.md section 9). Agent
+#: metrics are summed over agent participants' sessions only (each agent session is its own leg, e.g.
+#: after a transfer); a copy on a customer or dialer session is ignored, and used (its maximum) only when
+#: no agent session carries the metric. Every other metric (dialing, contacting, abandon, error) is the
+#: maximum over the sessions carrying it: one attempt dials once. Neither can count one figure twice.
+_AGENT_METRICS = frozenset({"tTalk", "tHeld", "tAcw", "tHandle"})
 _DIALER_PURPOSES = frozenset({"outbound", "dialer", "campaign"})
 _DIALED_PURPOSES = frozenset({"customer", "external"})
 _SKEW = timedelta(minutes=10)
@@ -174,6 +181,7 @@ class _Scan:
         "acd_queue",
         "agent_code",
         "agent_id",
+        "agent_metrics",
         "agent_queue",
         "agents",
         "analyzer",
@@ -199,13 +207,15 @@ class _Scan:
         self.has_acd = self.interacted = self.error = self.has_media = False
         self.session_on_dialer = False
         self.codes: list[str] = []
-        self.metrics: dict[str, int] = {}
+        self.metrics: dict[str, int] = {}        # the maximum per metric over non-agent (and dialer-side) sessions
+        self.agent_metrics: dict[str, int] = {}  # agent metrics summed over agent sessions
         self.disc_pref = self.disc_any = ("", None)  # (segmentEnd, disconnectType)
         self.agents: list[dict] = []
         self.dialed: list[dict] = []
         self.dialers: list[dict] = []
         for participant in participants:
             self._participant(participant)
+        self.metrics.update(self.agent_metrics)  # agent sessions' sums win over copies elsewhere
 
     def _participant(self, p: dict) -> None:
         purpose = p.get("purpose")
@@ -234,7 +244,11 @@ class _Scan:
         for m in s.get("metrics") or ():
             name = m.get("name")
             if name in _SUMMED_METRICS and m.get("value") is not None:
-                self.metrics[name] = self.metrics.get(name, 0) + m["value"]
+                value = m["value"]
+                if is_agent and name in _AGENT_METRICS:
+                    self.agent_metrics[name] = self.agent_metrics.get(name, 0) + value
+                elif value > self.metrics.get(name, value - 1):
+                    self.metrics[name] = value
         if s.get("segments"):
             self._segments(s["segments"], purpose, is_agent)
 

@@ -375,3 +375,24 @@ def test_a_conversation_the_mapper_cannot_read_keeps_every_readable_field_and_it
     assert "MAPPING_ERROR" in record["qualityFlags"] and record["qualityNotes"] == reason
     # outside campaign_ids: not an attempt this run wants, flag or not
     assert partial_record(AttemptMapper({}, ["camp-2"]), conversation, reason, dt.datetime.now(dt.UTC)) is None
+
+
+def test_a_metric_on_two_participants_is_counted_once() -> None:
+    def session(**metrics: int) -> dict:
+        return {"metrics": [{"name": n, "value": v} for n, v in metrics.items()], "segments": []}
+
+    conversation = {"conversationId": "c", "conversationStart": "2026-03-01T10:00:00Z",
+                    "conversationEnd": "2026-03-01T10:05:00Z", "participants": [
+                        {"purpose": "outbound", "sessions": [{**session(tDialing=2000, tContacting=5000),
+                                                              "outboundCampaignId": "camp"}]},
+                        {"purpose": "customer", "sessions": [session(tDialing=2000, tContacting=5000, tTalk=60000,
+                                                                     tHandle=90000)]},
+                        {"purpose": "agent", "sessions": [session(tTalk=40000, tAcw=10000, tHandle=50000)]},
+                        {"purpose": "agent", "sessions": [session(tTalk=20000, tHandle=20000)]}]}   # a transfer
+    r = AttemptMapper({}).to_record(conversation)
+    # agent metrics: the agents' sessions summed (the customer's copy ignored); dialer metrics: once
+    assert (r["talkSeconds"], r["acwSeconds"], r["handleSeconds"]) == (60.0, 10.0, 70.0)
+    assert (r["dialingSeconds"], r["contactingSeconds"]) == (2.0, 5.0)
+    agentless = {**conversation, "participants": conversation["participants"][:2]}
+    assert AttemptMapper({}).to_record(agentless)["talkSeconds"] == 60.0   # no agent: the customer's copy
+
