@@ -20,7 +20,11 @@ import re
 import time
 import typing as t
 
+from singer_sdk.streams.rest import HTTPRequest
+
+from tap_genesys_outbound.adaptive_limits import MIN_PAGE_SIZE, PAGE_SIZE, AdaptiveLimits, halve_count, limit_kind
 from tap_genesys_outbound.errors import GenesysAPIError
+from tap_genesys_outbound.pagination import CursorPaginator
 from tap_genesys_outbound.windows import Window
 
 if t.TYPE_CHECKING:
@@ -30,7 +34,7 @@ if t.TYPE_CHECKING:
 
 FAILED_JOB_STATES = ("FAILED", "CANCELLED", "EXPIRED")
 #: Words of a 4xx to a job submission that say too many jobs are running [unverified: no source states it].
-JOB_LIMIT_WORDS = re.compile(r"limit|concurren|too many|maximum number", re.IGNORECASE)
+JOB_LIMIT_WORDS = re.compile(r"concurren|too many|job.{0,40}limit|limit.{0,40}job|maximum number of", re.IGNORECASE)
 FIRST_POLL_SECONDS = 0.5
 MAX_POLL_SECONDS = 15.0
 
@@ -74,16 +78,57 @@ def _until(windows: t.Sequence[Window], limit: dt.datetime) -> list[Window]:
 
 
 def job_result_pages(client: GenesysClient, jobs_path: str, body: dict, *, timeout_seconds: float,
-                     results_params: dict | None = None) -> t.Iterator[requests.Response]:
-    """Submit a job, wait for it, yield its result pages; cancel it unless every page was read."""
-    job_id = (_submit(client, jobs_path, body) or {}).get("jobId")
+                     results_params: dict | None = None, page_size: int | None = None,
+                     page_size_in_body: bool = False, limits: AdaptiveLimits | None = None,
+                     ) -> t.Iterator[requests.Response]:
+    """Submit a job, wait for it, yield its result pages; cancel it unless every page was read.
+
+    `page_size` is the starting guess of results per page, sent as the results' `pageSize` (details
+    jobs) or in the submitted body (`page_size_in_body`, aggregate jobs). A 400 naming the page size
+    halves it (down to 25, `adaptive_limits`) for this and every later job of `jobs_path` in the run:
+    a refused submission is sent again, a refused results page is asked again at the same cursor.
+    """
+    limits = limits if limits is not None else AdaptiveLimits()
+    key = f"{jobs_path} results page size"
+
+    def size() -> int | None:
+        return limits.get(key, page_size) if page_size else None
+
+    def learn(refused: int, exc: GenesysAPIError) -> None:
+        smaller = halve_count(refused, MIN_PAGE_SIZE)
+        limits.shrink(key, refused, smaller, exc, client.logger, f"{client.label}: {jobs_path}",
+                      f"asking for {smaller} job results per page from now on")
+
+    while True:
+        submitted = size()
+        try:
+            job_id = (_submit(client, jobs_path, {**body, "pageSize": submitted} if page_size_in_body and submitted
+                              else body) or {}).get("jobId")
+            break
+        except GenesysAPIError as exc:
+            if not (page_size_in_body and submitted and limit_kind(exc) == PAGE_SIZE):
+                raise
+            learn(submitted, exc)
     if not job_id:
         raise AnalyticsJobFailedError(f"{jobs_path} answered without a jobId")
     job_path = f"{jobs_path}/{job_id}"
     read_in_full = False
     try:
         _wait_for_job(client, job_path, timeout_seconds)
-        yield from client.iter_cursor_pages(f"{job_path}/results", results_params)
+        paginator = CursorPaginator()
+        while not paginator.finished:
+            asked = None if page_size_in_body else size()
+            params = {**(results_params or {}), **({"pageSize": asked} if asked else {}),
+                      **({"cursor": paginator.current_value} if paginator.current_value else {})}
+            try:
+                response = client.send(HTTPRequest(url=f"{client.api_url}{job_path}/results", params=params))
+            except GenesysAPIError as exc:
+                if not (asked and limit_kind(exc) == PAGE_SIZE):
+                    raise
+                learn(asked, exc)
+                continue
+            yield response
+            paginator.advance(response)
         read_in_full = True
     finally:
         if not read_in_full:
@@ -99,6 +144,8 @@ def _submit(client: GenesysClient, jobs_path: str, body: dict) -> dict:
         return client.post_json(jobs_path, body, on_rate_limited=lambda _response: client.job_slots.lower(
             f"{jobs_path} answered 429 to a submission"))
     except GenesysAPIError as exc:
+        if limit_kind(exc) is not None:  # a size the job asked for (interval, page, buckets): adapted by the caller
+            raise
         if exc.status is not None and 400 <= exc.status < 500 and JOB_LIMIT_WORDS.search(str(exc)):
             client.job_slots.lower(f"{jobs_path} answered {exc.status} to a submission")
             raise AnalyticsJobFailedError(f"job submission refused ({exc})") from None

@@ -246,7 +246,8 @@ class GenesysClient:
             raise RetriableResponse("401: access token expired or revoked; requesting a new one", response)
         if status == 429 or status >= 500:
             raise RetriableResponse(self.describe_failure(response), response)
-        raise GenesysAPIError(self.describe_failure(response), status=status, code=_api_code(response))
+        raise GenesysAPIError(self.describe_failure(response), status=status, code=_api_code(response),
+                              detail=_api_message(response))
 
     def _wait_generator(self) -> t.Generator[float, t.Any, None]:
         """Retry-After for 429s (holding back the whole run), jittered exponential backoff for the rest."""

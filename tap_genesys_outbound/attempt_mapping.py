@@ -102,6 +102,8 @@ QUALITY_FLAGS: dict[str, str] = {  # the README's quality-flag table is generate
     "UNKNOWN_WRAPUP_CODE": "wrapUpCode id not in /routing/wrapupcodes (deleted?); id kept.",
     "UNMAPPED_STATUS": "status is OTHER; see callAnalysisResult/wrapUpCodeRaw/disconnectType.",
     "NO_CONVERSATION_START": "conversationStart missing; attemptDate is the first segmentStart.",
+    "MAPPING_ERROR": "The conversation could not be fully mapped (a field of an unexpected type): every field that "
+                     "could be is filled, `participants` is raw, `qualityNotes` says what was wrong.",
 }
 
 # (record field, session metric in ms, segmentType summed when the metric is absent)
@@ -117,6 +119,13 @@ DURATION_FIELDS: tuple[tuple[str, str, str | None], ...] = (
 _AGENT_SEGMENTS = frozenset({"interact", "hold", "wrapup"})  # derived from agent segments
 _SUMMED_METRICS = frozenset(m for _, m, _ in DURATION_FIELDS) | {
     "nOutboundAbandoned", "tAbandon", "nError"}
+#: Metric rule (README "Metrics counted once"): which participant carries a metric is documented nowhere
+#: and the same metric can appear on two sessions of one conversation (genesys-api.md section 9). Agent
+#: metrics are summed over agent participants' sessions only (each agent session is its own leg, e.g.
+#: after a transfer); a copy on a customer or dialer session is ignored, and used (its maximum) only when
+#: no agent session carries the metric. Every other metric (dialing, contacting, abandon, error) is the
+#: maximum over the sessions carrying it: one attempt dials once. Neither can count one figure twice.
+_AGENT_METRICS = frozenset({"tTalk", "tHeld", "tAcw", "tHandle"})
 _DIALER_PURPOSES = frozenset({"outbound", "dialer", "campaign"})
 _DIALED_PURPOSES = frozenset({"customer", "external"})
 _SKEW = timedelta(minutes=10)
@@ -172,6 +181,7 @@ class _Scan:
         "acd_queue",
         "agent_code",
         "agent_id",
+        "agent_metrics",
         "agent_queue",
         "agents",
         "analyzer",
@@ -197,13 +207,15 @@ class _Scan:
         self.has_acd = self.interacted = self.error = self.has_media = False
         self.session_on_dialer = False
         self.codes: list[str] = []
-        self.metrics: dict[str, int] = {}
+        self.metrics: dict[str, int] = {}        # the maximum per metric over non-agent (and dialer-side) sessions
+        self.agent_metrics: dict[str, int] = {}  # agent metrics summed over agent sessions
         self.disc_pref = self.disc_any = ("", None)  # (segmentEnd, disconnectType)
         self.agents: list[dict] = []
         self.dialed: list[dict] = []
         self.dialers: list[dict] = []
         for participant in participants:
             self._participant(participant)
+        self.metrics.update(self.agent_metrics)  # agent sessions' sums win over copies elsewhere
 
     def _participant(self, p: dict) -> None:
         purpose = p.get("purpose")
@@ -232,7 +244,11 @@ class _Scan:
         for m in s.get("metrics") or ():
             name = m.get("name")
             if name in _SUMMED_METRICS and m.get("value") is not None:
-                self.metrics[name] = self.metrics.get(name, 0) + m["value"]
+                value = m["value"]
+                if is_agent and name in _AGENT_METRICS:
+                    self.agent_metrics[name] = self.agent_metrics.get(name, 0) + value
+                elif value > self.metrics.get(name, value - 1):
+                    self.metrics[name] = value
         if s.get("segments"):
             self._segments(s["segments"], purpose, is_agent)
 
@@ -309,6 +325,11 @@ class AttemptMapper:
         name = self._names.get(raw)
         return raw, name, name is not None
 
+    def campaign_of(self, conversation: dict) -> str | None:
+        """The campaign of the conversation's dialer session, or None."""
+        session = _Scan(conversation.get("participants") or []).session
+        return session.get("outboundCampaignId") if session else None
+
     def to_record(self, conversation: dict) -> dict | None:
         """None when the conversation has no session with an outboundCampaignId,
         or its campaign is not in campaign_ids."""
@@ -369,6 +390,7 @@ class AttemptMapper:
             "originatingDirection": conv.get("originatingDirection"),
             "divisionIds": conv.get("divisionIds"),
             "qualityFlags": sorted(flags),
+            "qualityNotes": None,
             "participants": conv.get("participants"),
         }
         record.update(_durations(scan))
@@ -414,6 +436,89 @@ def _durations(scan: _Scan) -> dict[str, float | None]:
                      if out[f] is not None]
             out[field] = sum(parts) if parts else None
     return out
+
+
+#: Every field of an attempts record (a partly mapped record has them all, null where unknown).
+RECORD_FIELDS = ("conversationId", "attemptDate", "completedDate", "campaignId", "contactListId", "contactId",
+                 "callAnalysisResult", "dispositionAnalyzer", "wrapUpCodeId", "wrapUpCodeName", "wrapUpCodeRaw",
+                 "wrapUpCodeSource", "agentId", "queueId", "disconnectType", "status", "statusRule", "mediaType",
+                 "originatingDirection", "divisionIds", "qualityFlags", "participants",
+                 *(field for field, _, _ in DURATION_FIELDS))
+
+
+def partial_record(mapper: AttemptMapper, conversation: Mapping, reason: str,
+                   fallback_start: datetime) -> dict | None:
+    """The record of a conversation `to_record` cannot map: never dropped (README "Reliability").
+
+    The mapper runs on a copy keeping only what has the expected JSON types (parts of the wrong type
+    are left out), so every field that can still be mapped is; `participants` is the raw value when
+    it is a list (else null, its value quoted in `qualityNotes`); `qualityFlags` has MAPPING_ERROR
+    and `qualityNotes` the reason. Without a readable start, `attemptDate` is the first readable
+    segmentStart, else `fallback_start` (the start of the window it was read in), and the notes say so.
+    None only when the readable part names a campaign outside `campaign_ids` (not an attempt we want).
+    """
+    clean = _readable_copy(conversation)
+    notes = [reason]
+    try:
+        record = mapper.to_record(clean)
+        if record is None and mapper.campaign_of(clean) is not None:
+            return None  # a campaign outside campaign_ids
+    except (TypeError, ValueError, AttributeError, KeyError) as exc:
+        record, notes = None, [*notes, f"{type(exc).__name__}: {exc}"]
+    if record is None:
+        record = dict.fromkeys(RECORD_FIELDS)
+        record.update(conversationId=clean["conversationId"], completedDate=clean.get("conversationEnd"),
+                      originatingDirection=_str_or_none(clean.get("originatingDirection")),
+                      divisionIds=clean.get("divisionIds") if isinstance(clean.get("divisionIds"), list) else None,
+                      status="OTHER", statusRule="MAPPING_ERROR", qualityFlags=[])
+        record["attemptDate"] = clean.get("conversationStart")
+    if not record.get("attemptDate"):
+        first = _first_segment_start(clean)
+        record["attemptDate"] = first or fallback_start.isoformat()
+        source = "the first segmentStart" if first else "the start of the window the conversation was read in"
+        notes.append(f"attemptDate is {source} (no readable conversationStart)")
+    raw = conversation.get("participants")
+    record["participants"] = raw if isinstance(raw, list) else None
+    if raw is not None and not isinstance(raw, list):
+        shown = repr(raw) if len(repr(raw)) <= 200 else repr(raw)[:197] + "..."
+        notes.append(f"raw participants: {shown}")
+    record["qualityFlags"] = sorted({*record.get("qualityFlags", ()), "MAPPING_ERROR"})
+    record["qualityNotes"] = "; ".join(notes)
+    return record
+
+
+def _str_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _readable_copy(conversation: Mapping) -> dict:
+    """`conversation` with only the parts of the JSON types the mapper expects (a shallow, pruned copy)."""
+    clean = dict(conversation)
+    conversation_id = clean.get("conversationId")
+    clean["conversationId"] = conversation_id if isinstance(conversation_id, str) else str(conversation_id)
+    for key in ("conversationStart", "conversationEnd"):
+        value = clean.get(key)
+        if value is not None and (not isinstance(value, str) or _parse(value) is None):
+            clean.pop(key)
+    participants = []
+    for p in clean.get("participants") if isinstance(clean.get("participants"), list) else ():
+        if not isinstance(p, dict):
+            continue
+        sessions = []
+        for session in p.get("sessions") if isinstance(p.get("sessions"), list) else ():
+            if isinstance(session, dict):
+                segments = session.get("segments")
+                sessions.append({**session, "segments": [g for g in segments if isinstance(g, dict)]
+                                 if isinstance(segments, list) else []})
+        participants.append({**p, "sessions": sessions})
+    clean["participants"] = participants
+    return clean
+
+
+def _first_segment_start(conversation: Mapping) -> str | None:
+    starts = [g["segmentStart"] for p in conversation.get("participants") or () for s in p.get("sessions") or ()
+              for g in s.get("segments") or () if isinstance(g.get("segmentStart"), str) and _parse(g["segmentStart"])]
+    return min(starts, default=None)
 
 
 def malformed_reason(conversation: Mapping) -> str | None:

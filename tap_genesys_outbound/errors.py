@@ -36,13 +36,16 @@ class GenesysAPIError(UserFacingError, FatalAPIError):
     """The API refused a request for good (4xx) or kept failing past the retry budget.
 
     `status` is the HTTP status (None when no answer came) and `code` the API's error `code`,
-    so callers test `exc.status == 404` rather than matching message text.
+    so callers test `exc.status == 404` rather than matching message text; `detail` is the API's own
+    message alone (what `adaptive_limits` reads and logs).
     """
 
-    def __init__(self, message: str, *, status: int | None = None, code: str | None = None) -> None:
+    def __init__(self, message: str, *, status: int | None = None, code: str | None = None,
+                 detail: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
+        self.detail = detail
 
 
 class CredentialsRefusedError(GenesysAPIError):

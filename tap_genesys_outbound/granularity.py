@@ -25,6 +25,7 @@ import datetime as dt
 from tap_genesys_outbound import local_time
 from tap_genesys_outbound.windows import Window
 
+DAY = dt.timedelta(days=1)
 SUB_DAILY = {"PT15M": dt.timedelta(minutes=15), "PT30M": dt.timedelta(minutes=30), "PT1H": dt.timedelta(hours=1)}
 #: Longest interval one request may span, per granularity.
 MAX_SPAN = {**{g: dt.timedelta(days=7) for g in SUB_DAILY}, "P1D": dt.timedelta(days=365),
@@ -60,20 +61,55 @@ def align(window: Window, granularity: str, tz: str = local_time.DEFAULT_ZONE) -
     return Window(start, end) if start < end else None
 
 
-def split(window: Window, granularity: str, tz: str = local_time.DEFAULT_ZONE) -> list[Window]:
-    """Consecutive requests covering an aligned `window`, each within the granularity's limit."""
+def bucket_count(window: Window, granularity: str, tz: str = local_time.DEFAULT_ZONE) -> int:
+    """Buckets of an aligned `window` in zone `tz` (local days and months are counted, not divided)."""
+    if granularity in SUB_DAILY:
+        return (window.end - window.start) // SUB_DAILY[granularity]
+    step = local_time.add_months if granularity == "P1M" else local_time.add_days
+    count, moment = 0, window.start
+    while moment < window.end:
+        count += 1
+        moment = step(window.start, count, tz)
+    return count
+
+
+def max_buckets(granularity: str) -> int:
+    """The starting guess of buckets per request (`MAX_SPAN`); `adaptive_limits` shrinks it on a 400."""
+    if granularity == "P1M":
+        return MAX_MONTHS_PER_REQUEST
+    return MAX_SPAN[granularity] // SUB_DAILY.get(granularity, DAY)
+
+
+def split(window: Window, granularity: str, tz: str = local_time.DEFAULT_ZONE,
+          buckets: int | None = None) -> list[Window]:
+    """Consecutive requests covering an aligned `window`, each within the granularity's limit.
+
+    `buckets`: at most this many buckets per request (default `max_buckets`; `adaptive_limits` lowers
+    it after a 400); a bucket is never split. Requests of a day or more are whole local days from the
+    local midnight at or before their start, kept within the limit in real hours.
+    """
+    buckets = buckets or max_buckets(granularity)
     pieces, start = [], window.start
     while start < window.end:
         if granularity == "P1M":
-            end = local_time.add_months(start, MAX_MONTHS_PER_REQUEST, tz)
-        else:
-            # whole local days from the local midnight at or before `start` (sub-daily: cut at local midnights)
-            days = MAX_SPAN[granularity].days
+            end = local_time.add_months(start, buckets, tz)
+        elif granularity == "P1D" or buckets * SUB_DAILY[granularity] >= DAY:
+            days = buckets if granularity == "P1D" else (buckets * SUB_DAILY[granularity]) // DAY
             midnight = local_time.start_of_day(start, tz)
             end = local_time.add_days(midnight, days, tz)
             while end - start > MAX_SPAN[granularity] and days > 1:
                 days -= 1
                 end = local_time.add_days(midnight, days, tz)
+        else:
+            end = start + buckets * SUB_DAILY[granularity]
         pieces.append(Window(start, min(end, window.end)))
         start = pieces[-1].end
     return pieces
+
+
+def finer(granularity: str) -> str | None:
+    """The next finer granularity `auto` may fall back to (P1M -> P1D -> PT1H), or None."""
+    if granularity not in AUTO_ORDER:
+        return None
+    index = AUTO_ORDER.index(granularity)
+    return AUTO_ORDER[index - 1] if index else None

@@ -19,6 +19,7 @@ from singer_sdk import Tap
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers.capabilities import EMIT_ACTIVATE_VERSION_CONFIG
 
+from tap_genesys_outbound.adaptive_limits import AdaptiveLimits
 from tap_genesys_outbound.api import GenesysClient
 from tap_genesys_outbound.auth import GenesysAuthenticator
 from tap_genesys_outbound.errors import ConfigError, StateError, UserFacingError
@@ -118,8 +119,14 @@ class TapGenesysOutbound(Tap):
     def lookups(self) -> Lookups:
         return Lookups(self.client, self.config)
 
+    @cached_property
+    def adaptive_limits(self) -> AdaptiveLimits:
+        """API limits learned from 400s during the run (adaptive_limits.py), shared by every stream."""
+        return AdaptiveLimits()
+
     def discover_streams(self) -> list:
-        return [stream_type(self, client=self.client, lookups=self.lookups, settings=self.settings)
+        return [stream_type(self, client=self.client, lookups=self.lookups, settings=self.settings,
+                            limits=self.adaptive_limits)
                 for stream_type in STREAM_TYPES]
 
     # --- state: checked before any request, so a bad file ends in one line (README "Reliability") ---

@@ -350,3 +350,49 @@ def test_status_tables_are_consistent() -> None:
     assert [r for r, _ in STATUS_PRECEDENCE][-1] == "FALLBACK"
     seen = {mapper_status for _, mapper_status in CASES.values()}
     assert seen == statuses  # every status has at least one end-to-end case
+
+
+def test_a_conversation_the_mapper_cannot_read_keeps_every_readable_field_and_its_flag() -> None:
+    import datetime as dt
+
+    from tap_genesys_outbound.attempt_mapping import RECORD_FIELDS, malformed_reason, partial_record
+
+    mapper = AttemptMapper({})
+    conversation = {"conversationId": "c-1", "conversationStart": "2026-03-01T10:00:00Z",
+                    "conversationEnd": "2026-03-01T10:02:00Z", "originatingDirection": "outbound",
+                    "participants": [
+                        {"purpose": "outbound", "sessions": [
+                            {"outboundCampaignId": "camp-1", "dispositionName": P + "callable.machine",
+                             "segments": "not a list"}]},
+                        "not a participant",
+                        {"purpose": "customer", "sessions": [{"segments": [{"segmentType": "dialing"}]}]}]}
+    reason = malformed_reason(conversation)
+    assert reason == "participants holds a JSON string where objects are expected"
+    record = partial_record(mapper, conversation, reason, dt.datetime(2026, 3, 1, tzinfo=dt.UTC))
+    assert set(RECORD_FIELDS) | {"qualityNotes"} == set(record)
+    assert record["campaignId"] == "camp-1" and record["status"] == "MACHINE"   # still mapped
+    assert record["participants"] is conversation["participants"]               # raw, unmodified
+    assert "MAPPING_ERROR" in record["qualityFlags"] and record["qualityNotes"] == reason
+    # outside campaign_ids: not an attempt this run wants, flag or not
+    assert partial_record(AttemptMapper({}, ["camp-2"]), conversation, reason, dt.datetime.now(dt.UTC)) is None
+
+
+def test_a_metric_on_two_participants_is_counted_once() -> None:
+    def session(**metrics: int) -> dict:
+        return {"metrics": [{"name": n, "value": v} for n, v in metrics.items()], "segments": []}
+
+    conversation = {"conversationId": "c", "conversationStart": "2026-03-01T10:00:00Z",
+                    "conversationEnd": "2026-03-01T10:05:00Z", "participants": [
+                        {"purpose": "outbound", "sessions": [{**session(tDialing=2000, tContacting=5000),
+                                                              "outboundCampaignId": "camp"}]},
+                        {"purpose": "customer", "sessions": [session(tDialing=2000, tContacting=5000, tTalk=60000,
+                                                                     tHandle=90000)]},
+                        {"purpose": "agent", "sessions": [session(tTalk=40000, tAcw=10000, tHandle=50000)]},
+                        {"purpose": "agent", "sessions": [session(tTalk=20000, tHandle=20000)]}]}   # a transfer
+    r = AttemptMapper({}).to_record(conversation)
+    # agent metrics: the agents' sessions summed (the customer's copy ignored); dialer metrics: once
+    assert (r["talkSeconds"], r["acwSeconds"], r["handleSeconds"]) == (60.0, 10.0, 70.0)
+    assert (r["dialingSeconds"], r["contactingSeconds"]) == (2.0, 5.0)
+    agentless = {**conversation, "participants": conversation["participants"][:2]}
+    assert AttemptMapper({}).to_record(agentless)["talkSeconds"] == 60.0   # no agent: the customer's copy
+

@@ -152,7 +152,7 @@ def test_windows_over_the_result_cap_are_split(tmp_path) -> None:
         emitted = ids(run.records("attempts"))
         assert len(emitted) == len(set(emitted))
         assert set(emitted) == set(ids_of(emu.dataset.attempts_in("2026-03-10T00:00:00Z", ANCHOR)))
-        assert "splitting it" in run.stderr
+        assert "reading windows over the cap in halves from now on" in run.stderr
 
 
 @pytest.mark.parametrize("outcome", ["FAILED", "EXPIRED", "PENDING_FOREVER"])
@@ -169,3 +169,21 @@ def test_a_failed_or_stuck_job_falls_back_to_the_sync_query_for_its_window(tmp_p
     assert set(emitted) == set(ids_of(emu.dataset.attempts_in(START, end)))
     assert "with the sync query instead" in run.stderr
     assert emu.request_count("/api/v2/analytics/conversations/details/jobs/", method="DELETE") == 1
+
+
+def test_emulator_conversations_repeating_talk_on_the_customer_are_counted_once(emulator) -> None:
+    from tap_genesys_outbound.attempt_mapping import AttemptMapper
+
+    mapper = AttemptMapper({})
+    mirrored = 0
+    for doc in emulator.dataset.attempts_in("2026-02-18T00:00:00Z", "2026-03-20T00:00:00Z"):
+        def total(purpose: str, name: str, doc: dict = doc) -> int:
+            return sum(m["value"] for p in doc["participants"] if p["purpose"] == purpose for s in p["sessions"]
+                       for m in s.get("metrics", ()) if m["name"] == name)
+        if not total("customer", "tTalk"):
+            continue
+        mirrored += 1
+        r = mapper.to_record(doc)
+        assert r["talkSeconds"] == total("agent", "tTalk") / 1000
+        assert r["handleSeconds"] == total("agent", "tHandle") / 1000
+    assert mirrored > 10

@@ -252,7 +252,8 @@ def test_data_arriving_while_a_run_pages_is_neither_missed_nor_emitted_twice(tmp
 
 
 # --- malformed data -------------------------------------------------------------------------------------
-def test_malformed_conversations_are_skipped_by_id_and_counted(tmp_path, small_emu) -> None:
+def test_malformed_conversations_are_emitted_with_a_flag_and_only_one_without_an_id_is_counted(tmp_path,
+                                                                                               small_emu) -> None:
     """A record without its primary key, `participants` not a list, `conversationStart` not a timestamp."""
     emu = small_emu
     emu.faults.corrupt_record(field="conversationId", drop=True, count=1, path=QUERY)       # page 1
@@ -262,16 +263,31 @@ def test_malformed_conversations_are_skipped_by_id_and_counted(tmp_path, small_e
     assert run.returncode == 0, run.stderr[-3000:]
     assert "Traceback" not in run.stderr
     assert emu.faults.fired["corrupt_record"] == 3
-    emitted = ids(run.records("attempts"))
+    records = run.records("attempts")
+    emitted = ids(records)
     assert len(emitted) == len(set(emitted))
     missing = expected_ids(emu) - set(emitted)
-    assert set(emitted) <= expected_ids(emu) and len(missing) == 3
-    named = dict(re.findall(r"skipped conversation (\S+) from POST \S+: (.*)", run.stderr))
-    assert set(named) <= missing and len(named) == 2
-    assert any("participants is a JSON string, not a list" in reason for reason in named.values())
-    assert any("conversationStart is 'yesterday', not an ISO-8601 timestamp" in r for r in named.values())
-    assert "skipped 1 conversations without a conversationId" in run.stderr
-    assert "skipped 2 malformed conversations" in run.stderr
+    assert set(emitted) <= expected_ids(emu) and len(missing) == 1   # only the one without a conversationId
+    flagged = {r["conversationId"]: r for r in records if "MAPPING_ERROR" in r["qualityFlags"]}
+    assert len(flagged) == 2
+    named = dict(re.findall(r"conversation (\S+) from POST \S+ could not be fully mapped \((.*)\); emitted",
+                            run.stderr))
+    assert set(named) == set(flagged)
+    bad_participants = next(r for r in flagged.values() if r["participants"] is None)
+    assert bad_participants["qualityNotes"].startswith("participants is a JSON string, not a list")
+    assert "raw participants: 'oops'" in bad_participants["qualityNotes"]
+    assert bad_participants["campaignId"] is None and bad_participants["status"] == "OTHER"
+    assert bad_participants["attemptDate"] and bad_participants["statusRule"] == "MAPPING_ERROR"
+    bad_start = next(r for r in flagged.values() if r["participants"] is not None)
+    truth = next(c for c in emu.dataset.attempts_in(SMALL_START, ANCHOR)
+                 if c["conversationId"] == bad_start["conversationId"])
+    assert bad_start["qualityNotes"].startswith("conversationStart is 'yesterday', not an ISO-8601 timestamp")
+    assert bad_start["participants"] == truth["participants"]            # raw, unmodified
+    assert bad_start["campaignId"] and bad_start["status"] != "OTHER"    # everything else still mapped
+    assert "NO_CONVERSATION_START" in bad_start["qualityFlags"]
+    assert "1 conversations without a conversationId could not be keyed" in run.stderr
+    assert "attempts summary: " in run.stderr and "not emitted (no key): 1 conversations without a conversationId" \
+        in run.stderr
 
 
 def test_a_record_list_that_is_not_a_list_is_one_clear_error(small_emu) -> None:

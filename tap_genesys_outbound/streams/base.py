@@ -9,6 +9,7 @@ SDK gives a stream (catalog, selection, state, typing, stream maps, message writ
 
 from __future__ import annotations
 
+import threading
 import time
 import typing as t
 from pathlib import Path
@@ -16,6 +17,8 @@ from pathlib import Path
 from singer_sdk import Stream
 from singer_sdk.helpers.types import Context
 from singer_sdk.schema.source import SchemaDirectory, StreamSchema
+
+from tap_genesys_outbound.adaptive_limits import AdaptiveLimits
 
 if t.TYPE_CHECKING:
     from singer_sdk import Tap
@@ -39,11 +42,16 @@ class GenesysStream(Stream):
     #: The shared lookup whose data this stream emits (its requests are counted there, not here).
     served_by_lookup: str | None = None
 
-    def __init__(self, tap: Tap, *, client: GenesysClient, lookups: Lookups, settings: ResolvedSettings) -> None:
+    def __init__(self, tap: Tap, *, client: GenesysClient, lookups: Lookups, settings: ResolvedSettings,
+                 limits: AdaptiveLimits | None = None) -> None:
         super().__init__(tap)
         self.api = client.for_stream(self.name)
         self.lookups = lookups
         self.settings = settings
+        #: The run's learned API limits (`adaptive_limits`), shared by every stream and thread.
+        self.limits = limits if limits is not None else AdaptiveLimits()
+        #: Records the stream could not key: counted (thread-safe), logged, named in the summary.
+        self.unkeyed = Tally()
         self.records_emitted = 0
 
     def generate_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
@@ -69,7 +77,53 @@ class GenesysStream(Stream):
             lookup = self.lookups.stats.get(self.served_by_lookup)
             read = f": {_counts(lookup)}" if lookup is not None else ""
             requests = f"served by the shared '{self.served_by_lookup}' lookup, read once per run{read}"
-        return f"{self.name} summary: {self.records_emitted} records, {requests}, {seconds:.1f} s in all"
+        line = f"{self.name} summary: {self.records_emitted} records, {requests}, {seconds:.1f} s in all"
+        not_emitted = self.unkeyed.describe()
+        return f"{line}; not emitted (no key): {not_emitted}" if not_emitted else line
+
+
+#: What an absent key field becomes (README "Keys are never null"): targets such as Postgres and DuckDB
+#: refuse a null in a primary-key column; the row is kept and flagged UNKNOWN_KEY_FIELD.
+KEY_SENTINEL = "UNKNOWN"
+UNKNOWN_KEY_FLAG = "UNKNOWN_KEY_FIELD"
+
+
+def fill_key_fields(record: dict, fields: t.Iterable[str]) -> dict:
+    """Set absent (null or empty) key fields of `record` to `KEY_SENTINEL`, flag the row and name them.
+
+    Adds `qualityFlags` (list) and `qualityNotes` (str or None) to every record it sees.
+    """
+    missing = [field for field in fields if record.get(field) in (None, "")]
+    flags = set(record.get("qualityFlags") or ())
+    if missing:
+        for field in missing:
+            record[field] = KEY_SENTINEL
+        flags.add(UNKNOWN_KEY_FLAG)
+        note = f"absent in the API's data, set to {KEY_SENTINEL}: {', '.join(missing)}"
+        record["qualityNotes"] = f"{record['qualityNotes']}; {note}" if record.get("qualityNotes") else note
+    record["qualityFlags"] = sorted(flags)
+    record.setdefault("qualityNotes", None)
+    return record
+
+
+class Tally:
+    """Thread-safe counts by reason, e.g. records dropped because their key is missing."""
+
+    def __init__(self) -> None:
+        self._counts: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def add(self, reason: str) -> None:
+        with self._lock:
+            self._counts[reason] = self._counts.get(reason, 0) + 1
+
+    def get(self, reason: str) -> int:
+        with self._lock:
+            return self._counts.get(reason, 0)
+
+    def describe(self) -> str:
+        with self._lock:
+            return ", ".join(f"{n} {reason}" for reason, n in sorted(self._counts.items()))
 
 
 def _counts(stats: RequestStats) -> str:

@@ -23,9 +23,19 @@ import typing as t
 
 from singer_sdk.helpers.types import Context
 
+from tap_genesys_outbound.adaptive_limits import (
+    IDS,
+    INTERVAL,
+    MIN_BATCH,
+    describe_span,
+    halve_count,
+    halve_span,
+    limit_kind,
+    split_window,
+)
 from tap_genesys_outbound.errors import GenesysAPIError
 from tap_genesys_outbound.prefetch import ordered_reads
-from tap_genesys_outbound.streams.base import GenesysStream
+from tap_genesys_outbound.streams.base import GenesysStream, fill_key_fields
 from tap_genesys_outbound.streams.interval_stats import ratio
 from tap_genesys_outbound.streams.windowed import WindowedStream
 from tap_genesys_outbound.windows import Window, iso_z, parse_timestamp, split_at_midnights
@@ -34,12 +44,14 @@ CAMPAIGNS_PATH = "/api/v2/outbound/campaigns"
 PERFORMANCE_PATH = f"{CAMPAIGNS_PATH}/performance/query"
 PROGRESS_PATH = f"{CAMPAIGNS_PATH}/progress"
 DIAGNOSTICS_PATH = "/api/v2/outbound/diagnostics/campaigns"
+# Starting points, halved on a 400 naming the limit (adaptive_limits, README "Limits the tap adapts to").
 PERFORMANCE_BATCH = 50  # documented maximum of the performance query
 DIAGNOSTICS_WINDOW_DAYS = 31
+DIAGNOSTICS_WINDOW = dt.timedelta(days=DIAGNOSTICS_WINDOW_DAYS)
 
 
 def batches(items: list[str], size: int) -> t.Iterator[list[str]]:
-    for i in range(0, len(items), size):
+    for i in range(0, len(items), max(size, 1)):
         yield items[i: i + size]
 
 
@@ -70,17 +82,29 @@ class CampaignStatsStream(CampaignScopedStream):
         snapshot_at = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
         campaigns = self.campaigns()
         by_id = {c["id"]: c for c in campaigns}
-        for batch in batches(list(by_id), PERFORMANCE_BATCH):
-            performance = {(e.get("campaign") or {}).get("id"): e for e in
-                           self.api.post_json(PERFORMANCE_PATH, batch).get("entities") or []}
+        for batch in batches(list(by_id), self.limits.get(PERFORMANCE_PATH, PERFORMANCE_BATCH)):
+            performance = {(e.get("campaign") or {}).get("id"): e for e in self._performance(batch)}
             progress = {(p.get("campaign") or {}).get("id"): p for p in self._progress(batch)}
             for campaign_id in batch:
                 stats = self._stats(campaign_id)
                 if campaign_id not in performance and stats is None:
                     self.logger.warning("%s: no live data for campaign %s; skipped", self.name, campaign_id)
                     continue
-                yield snapshot_record(by_id[campaign_id], snapshot_at, performance.get(campaign_id), stats,
-                                      progress.get(campaign_id))
+                yield fill_key_fields(snapshot_record(by_id[campaign_id], snapshot_at, performance.get(campaign_id),
+                                                      stats, progress.get(campaign_id)), self.primary_keys)
+
+    def _performance(self, batch: list[str]) -> list[dict]:
+        """Performance entities of a batch; a 400 naming the ids per request halves the batches (down to 1)."""
+        try:
+            return self.api.post_json(PERFORMANCE_PATH, batch).get("entities") or []
+        except GenesysAPIError as exc:
+            if limit_kind(exc) != IDS:
+                raise
+            smaller = halve_count(len(batch), MIN_BATCH)
+            self.limits.shrink(PERFORMANCE_PATH, len(batch), smaller, exc, self.logger,
+                               f"{self.name}: performance query", f"asking for {smaller} campaigns per request "
+                               "from now on")
+            return [entity for part in batches(batch, smaller) for entity in self._performance(part)]
 
     def _progress(self, batch: list[str]) -> list[dict]:
         body = self.api.post_json(PROGRESS_PATH, batch)  # a bare array (genesys-api.md 2.2)
@@ -172,26 +196,47 @@ class CampaignStatusHistoryStream(CampaignScopedStream, WindowedStream):
                 self.complete_window(window, context)
 
     def _read(self, campaign_id: str, window: Window) -> t.Iterator[dict]:
+        """One campaign's intervals in `window`, in as many requests as the summary's range allows.
+
+        An interval spanning two requests comes back from both: `generate_records` emits it once.
+        """
+        span = self.limits.get(DIAGNOSTICS_PATH, DIAGNOSTICS_WINDOW)
+        if window.end - window.start > span:
+            for piece in split_window(window, span):
+                yield from self._read(campaign_id, piece)
+            return
         try:
             summary = self.api.get_json(f"{DIAGNOSTICS_PATH}/{campaign_id}/summary",
                                         {"start": iso_z(window.start), "end": iso_z(window.end)})
         except GenesysAPIError as exc:
+            if limit_kind(exc) == INTERVAL:
+                smaller = halve_span(window.end - window.start)
+                self.limits.shrink(DIAGNOSTICS_PATH, window.end - window.start, smaller, exc, self.logger,
+                                   f"{self.name}: diagnostics summary",
+                                   f"reading {describe_span(smaller) if smaller else ''} ranges from now on")
+                yield from self._read(campaign_id, window)
+                return
             if exc.status != 404:
                 raise
             self.logger.warning("%s: campaign %s has no diagnostics (404); skipped", self.name, campaign_id)
             return
         for kind, items in (("status", summary.get("campaignStates")), ("health", summary.get("campaignHealthStates"))):
             for item in items or ():
-                if item.get("state") and item.get("dateStart"):
-                    yield status_record(campaign_id, kind, item)
+                if not isinstance(item, dict) or not item.get("dateStart"):
+                    # no start: neither a key nor a place in time; counted, logged, named in the summary
+                    self.unkeyed.add(f"{kind} intervals without a dateStart")
+                    self.logger.warning("%s: a %s interval of campaign %s without a dateStart cannot be keyed; "
+                                        "not emitted (%r)", self.name, kind, campaign_id, item)
+                    continue
+                yield fill_key_fields(status_record(campaign_id, kind, item), self.primary_keys)
 
 
 def status_record(campaign_id: str, kind: str, item: dict) -> dict:
-    end = item.get("dateEnd")
+    end, state = item.get("dateEnd"), item.get("state")
     return {
-        "campaignId": campaign_id, "kind": kind, "state": item["state"],
-        "campaignStatus": item["state"] if kind == "status" else None,
-        "healthState": item["state"] if kind == "health" else None,
+        "campaignId": campaign_id, "kind": kind, "state": state,
+        "campaignStatus": state if kind == "status" else None,
+        "healthState": state if kind == "health" else None,
         "dialingMode": item.get("dialingMode"),
         "dateStart": parse_timestamp(item["dateStart"]).isoformat(),
         "dateEnd": parse_timestamp(end).isoformat() if end else None,

@@ -21,6 +21,9 @@ switch from daily to hourly buckets when a later run reads only the lookback: re
 their (intervalStart, intervalEnd) and replace the earlier values downstream. A time zone changed
 between runs is used from then on, with a warning: re-read buckets get new keys (state without
 `time_zone` was written in UTC).
+
+Concurrency: windows are read in lanes (`prefetch.ordered_reads`); what the read functions learn
+goes to `self.limits` (thread-safe), and a window's buckets are returned, never kept on the stream.
 """
 
 from __future__ import annotations
@@ -32,13 +35,25 @@ from singer_sdk.helpers.types import Context
 
 from tap_genesys_outbound import filters, local_time
 from tap_genesys_outbound import granularity as granularities
+from tap_genesys_outbound.adaptive_limits import (
+    BUCKETS,
+    INTERVAL,
+    MIN_BATCH,
+    PREDICATES,
+    RESULT_CAP,
+    batches,
+    halve_count,
+    limit_kind,
+)
 from tap_genesys_outbound.analytics_jobs import AnalyticsJobFailedError, WindowRead, job_result_pages
 from tap_genesys_outbound.api import records_of
+from tap_genesys_outbound.errors import GenesysAPIError
 from tap_genesys_outbound.prefetch import ordered_reads
+from tap_genesys_outbound.streams.base import KEY_SENTINEL, fill_key_fields
 from tap_genesys_outbound.streams.windowed import WindowedStream
 from tap_genesys_outbound.windows import Window, parse_timestamp, split_at
 
-JOB_PAGE_SIZE = 1000
+JOB_PAGE_SIZE = 1000  # a starting point: halved on a 400 naming the page size (adaptive_limits)
 #: An average handle time above this (seconds) is flagged: 30 minutes per call is implausible for outbound.
 AVG_HANDLE_OUTLIER_SECONDS = 1800
 
@@ -82,7 +97,11 @@ class IntervalAggregateStream(WindowedStream):
     group_by: tuple[str, ...] = ()
     path = ""
 
-    def query_filter(self) -> dict:
+    #: The setting whose ids the filter lists (an `or` of one predicate per id).
+    ids_setting = ""
+
+    def query_filter(self, ids: t.Sequence[str] | None = None) -> dict:
+        """The filter; `ids`: one batch of the `ids_setting` ids (default: all of them)."""
         raise NotImplementedError
 
     def build_records(self, buckets: dict[tuple, dict[str, dict]], granularity: str,
@@ -122,7 +141,9 @@ class IntervalAggregateStream(WindowedStream):
         """Requests within the granularity's limit, cut at the bucket boundary before the availability date."""
         available_until = self.lookups.data_availability_date() if self.config["async_jobs"] != "never" else None
         boundary = granularities.floor(available_until, granularity, tz) if available_until else None
-        return [piece for part in split_at(aligned, boundary) for piece in granularities.split(part, granularity, tz)]
+        buckets = self.limits.get(self._buckets_key(granularity), granularities.max_buckets(granularity))
+        return [piece for part in split_at(aligned, boundary)
+                for piece in granularities.split(part, granularity, tz, buckets)]
 
     def _time_zone(self, state: dict | None) -> str:
         """The `time_zone` setting (canonical spelling); a change from the bookmarked data's zone is warned about."""
@@ -150,19 +171,89 @@ class IntervalAggregateStream(WindowedStream):
                                 previous, setting)
         return chosen
 
-    # --- sync query or job ----------------------------------------------------------------
-    def _query_body(self, window: Window, granularity: str, tz: str = local_time.DEFAULT_ZONE) -> dict:
+    # --- sync query or job (in a lane's thread when max_concurrent_requests > 1) ----------------
+    def _query_body(self, window: Window, granularity: str, tz: str, ids: t.Sequence[str] | None = None) -> dict:
         return {"interval": window.interval, "granularity": granularity, "timeZone": tz,
-                "groupBy": list(self.group_by), "filter": self.query_filter(), "metrics": list(self.metrics)}
+                "groupBy": list(self.group_by), "filter": self.query_filter(ids), "metrics": list(self.metrics)}
+
+    def _buckets_key(self, granularity: str) -> str:
+        return f"{self.aggregates_path} {granularity} buckets per request"
 
     def _read_window(self, read: WindowRead, granularity: str, tz: str) -> dict[tuple, dict[str, dict]]:
-        body = self._query_body(read.window, granularity, tz)
-        if read.use_job:
-            try:
-                return self._buckets(self._job_results(body))
-            except AnalyticsJobFailedError as exc:
-                self.logger.warning("%s: %s; reading %s with the sync query instead", self.name, exc, read.window)
-        return self._buckets(self.api.post_json(f"{self.aggregates_path}/query", body).get("results") or [])
+        """`{(group items, interval): {metric: stats}}` of one window, in as many requests as the API accepts."""
+        buckets: dict[tuple, dict[str, dict]] = {}
+        self._read_requests(read.window, granularity, tz, read.use_job, buckets)
+        return buckets
+
+    def _read_requests(self, window: Window, granularity: str, tz: str, use_job: bool, into: dict,
+                       ids: list[str] | None = None) -> None:
+        """`window` for `ids` (default: every id of the setting) in requests of the sizes learned so far."""
+        buckets = self.limits.get(self._buckets_key(granularity), granularities.max_buckets(granularity))
+        if ids is None:
+            ids = list(self.config.get(self.ids_setting) or ()) if self.ids_setting else []
+        size = self.limits.get(f"{self.aggregates_path} predicates", len(ids)) if ids else 0
+        for piece in granularities.split(window, granularity, tz, buckets):
+            for batch in batches(ids, size) if ids else [None]:
+                self._read_request(piece, granularity, tz, use_job, batch, into)
+
+    def _read_request(self, window: Window, granularity: str, tz: str, use_job: bool, ids: list[str] | None,
+                      into: dict) -> None:
+        """One request (query, or job with its fallback); a 400 naming a limit shrinks it and reads again.
+
+        Nothing of a refused request was merged into `into`, so reading it again cannot count twice.
+        """
+        body = self._query_body(window, granularity, tz, ids)
+        try:
+            if use_job:
+                try:
+                    merge_buckets(into, self._buckets(self._job_results(body)))
+                    return
+                except AnalyticsJobFailedError as exc:
+                    self.logger.warning("%s: %s; reading %s with the sync query instead", self.name, exc, window)
+            merge_buckets(into, self._buckets(self.api.post_json(f"{self.aggregates_path}/query", body)
+                                              .get("results") or []))
+        except GenesysAPIError as exc:
+            self._adapt(exc, window, granularity, tz, use_job, ids, into)
+
+    def _adapt(self, exc: GenesysAPIError, window: Window, granularity: str, tz: str, use_job: bool,
+               ids: list[str] | None, into: dict) -> None:
+        kind, label = limit_kind(exc), f"{self.name}: {self.aggregates_path}"
+        count = granularities.bucket_count(window, granularity, tz)
+        if kind in (INTERVAL, BUCKETS) and count > 1:
+            smaller = max(count // 2, 1)
+            self.limits.shrink(self._buckets_key(granularity), count, smaller, exc, self.logger, label,
+                               f"asking for at most {smaller} {granularity} buckets per request from now on")
+            self._read_requests(window, granularity, tz, use_job, into, ids)
+        elif kind in (INTERVAL, BUCKETS) and self.config["granularity"] == "auto" and granularities.finer(granularity):
+            # One bucket is too long for one request: read it at the next finer granularity and add those
+            # buckets up into it, so the rows keep the granularity (and keys) chosen for the run.
+            finer = granularities.finer(granularity)
+            self.limits.note(f"{self.aggregates_path} {granularity} from {finer}", self.logger,
+                             f'{label}: 400 "{exc.detail or exc}"; reading each {granularity} bucket as {finer} '
+                             f"buckets added up from now on (granularity auto)")
+            finer_buckets: dict[tuple, dict[str, dict]] = {}
+            self._read_requests(window, finer, tz, use_job, finer_buckets, ids)
+            for (group, _), stats in finer_buckets.items():
+                merge_buckets(into, {(group, window.interval): stats})
+        elif kind == PREDICATES and ids and len(ids) > MIN_BATCH:
+            smaller = halve_count(len(ids), MIN_BATCH)
+            self.limits.shrink(f"{self.aggregates_path} predicates", len(ids), smaller, exc, self.logger, label,
+                               f"filtering on at most {smaller} {self.ids_setting} per request from now on")
+            for batch in batches(ids, smaller):
+                self._read_request(window, granularity, tz, use_job, batch, into)
+        elif kind == RESULT_CAP and use_job:
+            # A job whose results cannot be paged to the end: jobs over the halves of its buckets; a single
+            # bucket with the sync query, which has no paging.
+            self.limits.note(f"{self.aggregates_path} job result cap", self.logger,
+                             f'{label}: 400 "{exc.detail or exc}"; a job whose results cannot be paged to the end '
+                             "is read as jobs over the halves of its interval from now on")
+            if count > 1:
+                for half in granularities.split(window, granularity, tz, (count + 1) // 2):
+                    self._read_request(half, granularity, tz, use_job, ids, into)
+            else:
+                self._read_request(window, granularity, tz, False, ids, into)
+        else:
+            raise exc
 
     def _buckets(self, results: list[dict]) -> dict[tuple, dict[str, dict]]:
         """`{(group items, interval): {metric: stats}}`; repeated groups (job pages, merged dimensions) add up."""
@@ -177,9 +268,16 @@ class IntervalAggregateStream(WindowedStream):
 
     def _job_results(self, body: dict) -> list[dict]:
         """Every result group of an aggregates job over the same body (read in full before any record)."""
-        pages = job_result_pages(self.api, f"{self.aggregates_path}/jobs", {**body, "pageSize": JOB_PAGE_SIZE},
+        pages = job_result_pages(self.api, f"{self.aggregates_path}/jobs", body, page_size=JOB_PAGE_SIZE,
+                                 page_size_in_body=True, limits=self.limits,
                                  timeout_seconds=self.config["async_job_timeout_seconds"])
         return [result for page in pages for result in records_of(page, "results", self.name, absent_when=("cursor",))]
+
+
+def merge_buckets(into: dict[tuple, dict[str, dict]], more: dict[tuple, dict[str, dict]]) -> None:
+    """Add the buckets of one request to a window's (disjoint requests; a rolled-up bucket adds up)."""
+    for key, stats in more.items():
+        merge_metrics(into.setdefault(key, {}), [{"metric": name, "stats": s} for name, s in stats.items()])
 
 
 def _interval_fields(interval: str, granularity: str, tz: str) -> dict:
@@ -211,24 +309,29 @@ class ExecutionStatsStream(IntervalAggregateStream):
                "tTalk", "tHeld", "tAcw", "tHandle")
     group_by = ("outboundCampaignId",)
 
-    def query_filter(self) -> dict:
+    ids_setting = "campaign_ids"
+
+    def query_filter(self, ids: t.Sequence[str] | None = None) -> dict:
         voice = filters.equals("mediaType", "voice")
-        campaign_ids = self.config.get("campaign_ids")
+        campaign_ids = ids or self.config.get("campaign_ids")
         if not campaign_ids:
             return filters.all_of(voice, filters.exists("outboundCampaignId"))
         return filters.all_of(voice, clauses=[filters.any_of("outboundCampaignId", campaign_ids)])
 
     def build_records(self, buckets: dict[tuple, dict[str, dict]], granularity: str,
                       tz: str = local_time.DEFAULT_ZONE) -> t.Iterable[dict]:
-        rows = []
+        merged: dict[tuple, dict[str, dict]] = {}
         for (group, interval), stats in buckets.items():
-            campaign_id = dict(group).get("outboundCampaignId")
-            if campaign_id:
-                rows.append(execution_record(campaign_id, interval, granularity, stats, tz))
+            # a group without a campaign still counts: its row is keyed UNKNOWN and flagged, never dropped
+            key = (dict(group).get("outboundCampaignId") or KEY_SENTINEL, interval)
+            merge_metrics(merged.setdefault(key, {}), [{"metric": m, "stats": s} for m, s in stats.items()])
+        rows = [fill_key_fields(execution_record(None if campaign_id == KEY_SENTINEL else campaign_id, interval,
+                                                 granularity, stats, tz), self.primary_keys)
+                for (campaign_id, interval), stats in merged.items()]
         return sorted(rows, key=lambda r: (parse_timestamp(r["intervalStart"]), r["campaignId"]))
 
 
-def execution_record(campaign_id: str, interval: str, granularity: str, stats: dict[str, dict],
+def execution_record(campaign_id: str | None, interval: str, granularity: str, stats: dict[str, dict],
                      tz: str = local_time.DEFAULT_ZONE) -> dict:
     """One execution_stats record from a bucket's `{metric: stats}`."""
     placed, attempted = _count(stats, "nOutbound"), _count(stats, "nOutboundAttempted")
@@ -276,9 +379,11 @@ class FlowOutcomesStream(IntervalAggregateStream):
     def before_sync(self) -> None:
         self._outcome_names = {o["id"]: o.get("name") for o in self.lookups.flow_outcome_definitions()}
 
-    def query_filter(self) -> dict:
+    ids_setting = "flow_ids"
+
+    def query_filter(self, ids: t.Sequence[str] | None = None) -> dict:
         exists = filters.exists("flowOutcomeId")
-        flow_ids = self.config.get("flow_ids")
+        flow_ids = ids or self.config.get("flow_ids")
         if not flow_ids:
             return filters.all_of(exists)
         return filters.all_of(exists, clauses=[filters.any_of("flowId", flow_ids)])
@@ -288,10 +393,11 @@ class FlowOutcomesStream(IntervalAggregateStream):
         merged: dict[tuple, dict] = {}
         for (group, interval), stats in buckets.items():
             g = dict(group)
-            if not g.get("flowId") or not g.get("flowOutcomeId"):
-                continue
-            key = (g["flowId"], g["flowOutcomeId"], g.get("flowOutcomeValue"), interval)
-            row = merged.setdefault(key, {"stats": {}, "names": {}})
+            # an absent key dimension (a group without flowOutcomeValue, say) becomes UNKNOWN, flagged below
+            key = (g.get("flowId") or KEY_SENTINEL, g.get("flowOutcomeId") or KEY_SENTINEL,
+                   g.get("flowOutcomeValue") or KEY_SENTINEL, interval)
+            row = merged.setdefault(key, {"stats": {}, "names": {}, "missing": set()})
+            row["missing"].update(k for k in ("flowId", "flowOutcomeId", "flowOutcomeValue") if not g.get(k))
             merge_metrics(row["stats"], [{"metric": m, "stats": s} for m, s in stats.items()])
             name = g.get("flowName")
             if name:
@@ -305,17 +411,19 @@ class FlowOutcomesStream(IntervalAggregateStream):
             count = _count(stats, "nFlowOutcome")
             total = totals[(flow_id, interval)]
             _, avg = _seconds(stats, "tFlowOutcome")
-            rows.append({
-                "flowId": flow_id,
+            rows.append(fill_key_fields({
+                "flowId": None if "flowId" in row["missing"] else flow_id,
                 # the name carried by most outcomes of the bucket (a flow renamed within it has two)
                 "flowName": max(row["names"], key=lambda n: (row["names"][n], n)) if row["names"] else None,
-                "flowOutcomeId": outcome_id, "flowOutcomeName": self._outcome_name(outcome_id),
-                "flowOutcomeValue": value, **_interval_fields(interval, granularity, tz),
+                "flowOutcomeId": None if "flowOutcomeId" in row["missing"] else outcome_id,
+                "flowOutcomeName": None if "flowOutcomeId" in row["missing"] else self._outcome_name(outcome_id),
+                "flowOutcomeValue": None if "flowOutcomeValue" in row["missing"] else value,
+                **_interval_fields(interval, granularity, tz),
                 "count": count, "failedCount": _count(stats, "nFlowOutcomeFailed"), "avgOutcomeSeconds": avg,
                 "percentOfFlowTotal": round(count / total, 6) if total else None,
-            })
+            }, self.primary_keys))
         return sorted(rows, key=lambda r: (parse_timestamp(r["intervalStart"]), r["flowId"], r["flowOutcomeId"],
-                                           r["flowOutcomeValue"] or ""))
+                                           r["flowOutcomeValue"]))
 
     def _outcome_name(self, outcome_id: str) -> str | None:
         if outcome_id in self._outcome_names:
