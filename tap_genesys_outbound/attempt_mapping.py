@@ -32,7 +32,7 @@ the rules themselves are :data:`STATUS_PRECEDENCE`):
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 
 _P = "disposition.classification."
@@ -542,33 +542,33 @@ def malformed_reason(conversation: Mapping) -> str | None:
         if not isinstance(value, str) or _parse(value) is None:
             shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
             return f"{key} is {shown}, not an ISO-8601 timestamp"
-    for path, items in _nested_lists(conversation):
-        if items is None:
-            continue
-        if not isinstance(items, list):
-            return f"{path} is a JSON {kind(items)}, not a list"
-        bad = next((item for item in items if not isinstance(item, dict)), _NOTHING)
-        if bad is not _NOTHING:
-            return f"{path} holds a JSON {kind(bad)} where objects are expected"
-    return None
+    return _nested_list_problem(conversation.get("participants"), kind)
 
 
-_NOTHING = object()
+def _nested_list_problem(participants: object, kind: Callable[[object], str]) -> str | None:
+    """The first of participants, their sessions and the sessions' segments that is not a list of objects.
 
+    One plain loop rather than a generator of paths: it runs for every conversation.
+    """
+    def wrong(path: str, value: object) -> str:
+        if not isinstance(value, list):
+            return f"{path} is a JSON {kind(value)}, not a list"
+        bad = next(item for item in value if not isinstance(item, dict))
+        return f"{path} holds a JSON {kind(bad)} where objects are expected"
 
-def _nested_lists(conversation: Mapping) -> Iterable[tuple[str, object]]:
-    """(path, value) of participants, then each participant's sessions and each session's segments."""
-    participants = conversation.get("participants")
-    yield "participants", participants
-    if not isinstance(participants, list):
-        return
+    if participants is None:
+        return None
+    if type(participants) is not list or not all(type(p) is dict for p in participants):
+        return wrong("participants", participants)
     for p in participants:
-        if not isinstance(p, dict):
-            return
         sessions = p.get("sessions")
-        yield "participants[].sessions", sessions
-        if not isinstance(sessions, list):
+        if sessions is None:
             continue
-        for s in sessions:
-            if isinstance(s, dict):
-                yield "participants[].sessions[].segments", s.get("segments")
+        if type(sessions) is not list or not all(type(s) is dict for s in sessions):
+            return wrong("participants[].sessions", sessions)
+        for session in sessions:
+            segments = session.get("segments")
+            if segments is not None and (type(segments) is not list
+                                         or not all(type(g) is dict for g in segments)):
+                return wrong("participants[].sessions[].segments", segments)
+    return None
