@@ -10,9 +10,11 @@ windows and STATE come out exactly as in a serial run, and memory holds at most
 
 With `lanes == 1` nothing runs in another thread: each window is read when its turn comes.
 
-Windows read with an analytics job start only while a job slot is free (`JobSlots`), so at most
-`max_concurrent_jobs` jobs are in flight; a lane is started only after every earlier one, and the
-head window never waits for a later one, so the order cannot deadlock.
+Analytics jobs: a lane reading a window with a job first takes a job slot (`JobSlots`), so at most
+`max_concurrent_jobs` jobs are in flight, and gives it back as soon as the job's results are read
+in full (they may still wait in the queue), so the next job is submitted and polled while earlier
+windows are emitted. Slots are handed out in window order, so a window never waits for a slot held
+by a later one and the order cannot deadlock.
 """
 
 from __future__ import annotations
@@ -29,8 +31,8 @@ T = t.TypeVar("T")
 R = t.TypeVar("R")
 
 _DONE = object()
-#: Seconds between checks of the stop flag while a lane waits for room on its queue.
-_PUT_POLL_SECONDS = 0.2
+#: Seconds between checks of the stop flag while a lane waits for room on its queue or for a job slot.
+_WAIT_POLL_SECONDS = 0.2
 
 
 class _Failure:
@@ -47,22 +49,26 @@ class JobSlots:
         self.limit = limit
         self.taken = 0
         self._logger = logger
-        self._lock = threading.Lock()
+        self._free = threading.Condition()
 
-    def try_take(self) -> bool:
-        with self._lock:
-            if self.taken < self.limit:
-                self.taken += 1
-                return True
-            return False
+    def take(self, stop: threading.Event) -> bool:
+        """Wait for a free slot; False when `stop` is set first."""
+        with self._free:
+            while self.taken >= self.limit:
+                if stop.is_set():
+                    return False
+                self._free.wait(_WAIT_POLL_SECONDS)
+            self.taken += 1
+            return True
 
     def give_back(self) -> None:
-        with self._lock:
+        with self._free:
             self.taken -= 1
+            self._free.notify_all()
 
     def lower(self, reason: str) -> int:
         """Allow one job fewer than are in flight now (at least one); log the change once. Returns the limit."""
-        with self._lock:
+        with self._free:
             lowered = max(1, min(self.limit, self.taken) - 1)
             if lowered < self.limit:
                 self.limit = lowered
@@ -71,25 +77,55 @@ class JobSlots:
             return self.limit
 
 
+class _Turns:
+    """Hands job slots to the lanes of one `ordered_reads` in window order."""
+
+    def __init__(self, slots: JobSlots, stop: threading.Event) -> None:
+        self._slots, self._stop = slots, stop
+        self._next = 0
+        self._turn = threading.Condition()
+
+    def take(self, ticket: int) -> bool:
+        with self._turn:
+            while self._next != ticket:
+                if self._stop.is_set():
+                    return False
+                self._turn.wait(_WAIT_POLL_SECONDS)
+        taken = self._slots.take(self._stop)
+        with self._turn:  # the next window may queue for a slot now, even if this one was stopped
+            self._next += 1
+            self._turn.notify_all()
+        return taken
+
+
 class _Lane(threading.Thread, t.Generic[T, R]):
     """Reads one window in its own thread into a bounded queue."""
 
     def __init__(self, item: T, fetch: t.Callable[[T], t.Iterable[R]], queue_size: int,
-                 stop: threading.Event) -> None:
+                 stop: threading.Event, job_turn: t.Callable[[], bool] | None, slots: JobSlots | None) -> None:
         super().__init__(daemon=True, name=f"genesys-lane-{item}")
         self.item = item
         self._fetch = fetch
         self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
         self._stop_requested = stop
+        self._job_turn, self._slots = job_turn, slots
         self.exhausted = False
 
     def run(self) -> None:
         pieces = iter(())
+        holding_slot = False
         try:
+            if self._job_turn is not None:
+                holding_slot = self._job_turn()
+                if not holding_slot:
+                    return  # stopped while waiting for its turn
             pieces = iter(self._fetch(self.item))
             for piece in pieces:
                 if not self._put(piece):
                     return
+            if holding_slot:  # read in full: the next job may start while these pages wait their turn
+                holding_slot = False
+                self._slots.give_back()
             self._put(_DONE)
         except BaseException as exc:  # noqa: BLE001 - handed to the stream's thread, which raises it
             self._put(_Failure(exc))
@@ -97,11 +133,13 @@ class _Lane(threading.Thread, t.Generic[T, R]):
             close = getattr(pieces, "close", None)
             if close is not None:
                 close()  # a stopped read runs its cleanup (an unread job is cancelled)
+            if holding_slot:
+                self._slots.give_back()
 
     def _put(self, value: object) -> bool:
         while not self._stop_requested.is_set():
             try:
-                self._queue.put(value, timeout=_PUT_POLL_SECONDS)
+                self._queue.put(value, timeout=_WAIT_POLL_SECONDS)
                 return True
             except queue.Full:
                 continue
@@ -136,16 +174,19 @@ def ordered_reads(
             yield item, iter(fetch(item))
         return
     stop = threading.Event()
+    turns = _Turns(job_slots, stop) if job_slots is not None else None
+    tickets = 0
     pending: collections.deque[T] = collections.deque(items)
     active: collections.deque[_Lane[T, R]] = collections.deque()
-    holding_slots: list[_Lane[T, R]] = []  # lanes whose job slot is still taken
     try:
         while pending or active:
-            while pending and len(active) < lanes and (
-                    job_slots is None or not uses_job(pending[0]) or job_slots.try_take()):
-                lane = _Lane(pending.popleft(), fetch, queue_size, stop)
-                if job_slots is not None and uses_job(lane.item):
-                    holding_slots.append(lane)
+            while pending and len(active) < lanes:
+                item = pending.popleft()
+                job_turn = None
+                if turns is not None and uses_job(item):
+                    job_turn = (lambda ticket: lambda: turns.take(ticket))(tickets)
+                    tickets += 1
+                lane = _Lane(item, fetch, queue_size, stop, job_turn, job_slots)
                 lane.start()
                 active.append(lane)
             lane = active.popleft()
@@ -153,10 +194,5 @@ def ordered_reads(
             if not lane.exhausted:
                 raise RuntimeError(f"the reading of {lane.item} was left before its end")
             lane.join()
-            if lane in holding_slots:
-                holding_slots.remove(lane)
-                job_slots.give_back()
     finally:
-        stop.set()  # lanes still reading stop at their next page and clean up
-        for _ in holding_slots:  # a stopped run (error, or the SDK's record limit) frees its job slots
-            job_slots.give_back()
+        stop.set()  # lanes still reading or waiting stop at their next page or check, and give their slots back

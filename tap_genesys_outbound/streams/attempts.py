@@ -58,6 +58,9 @@ QUERY_PAGE_SIZE = 100  # the documented safe maximum of the sync query
 JOB_PAGE_SIZE = 1000
 MAX_WINDOW_DAYS = 7
 MAX_WINDOW = dt.timedelta(days=MAX_WINDOW_DAYS)
+#: Pages a window read ahead may hold (as JSON bytes, about 2 MB a job page): enough for the next job's
+#: cursor to be drained while the current window is emitted, a bounded amount whatever the volume.
+QUEUED_PAGES = 16
 #: Envelope keys of a details page that has no `conversations` left (query past its end, empty job page).
 EMPTY_PAGE_MARKERS = ("totalHits", "cursor", "dataAvailabilityDate")
 ENDPOINT_NAMES = {QUERY_PATH: "details query", JOBS_PATH: "details job"}
@@ -137,7 +140,8 @@ class AttemptsStream(WindowedStream):
             return
         mapper = AttemptMapper(self.lookups.wrapup_code_names(), self.config.get("campaign_ids"))
         reads = ordered_reads(self.plan(self.windows(to_read)), self.read_window, lanes=self.api.max_in_flight,
-                              job_slots=self.api.job_slots, uses_job=lambda read: read.use_job)
+                              queue_size=QUEUED_PAGES, job_slots=self.api.job_slots,
+                              uses_job=lambda read: read.use_job)
         for read, pages in reads:  # in window order, whatever order the lanes finished in
             seen: set[str] = set()  # conversation ids emitted for this window (re-reads after a 400 included)
             for source, response in pages:
