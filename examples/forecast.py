@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import math
 import re
 import sys
 import typing as t
@@ -227,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
 def print_backtest(frame: pd.DataFrame) -> int:
     """The held-out last day of each campaign: MAE of the forecast against seasonal-naive."""
     print(f"{'campaign':32} {'hours':>5} {'MAE STL':>8} {'MAE naive':>10}")
-    wins = total = 0
+    errors: list[tuple[float, float]] = []
     for _, name, rate in campaign_series(frame):
         if len(rate) < MIN_HOURS + PERIOD:
             continue
@@ -235,11 +234,15 @@ def print_backtest(frame: pd.DataFrame) -> int:
             stl, naive, hours = backtest(rate)
         except ForecastError:
             continue
-        total += 1
-        wins += stl < naive
+        errors.append((stl, naive))
         print(f"{name[:32]:32} {hours:>5} {stl:>8.4f} {naive:>10.4f}  {'STL' if stl < naive else 'naive'}")
-    print(f"STL beats seasonal-naive for {wins} of {total} campaigns")
-    return 0 if total and not math.isnan(wins) else 1
+    if not errors:
+        raise ForecastError(f"too little history to hold out a day: {MIN_HOURS + PERIOD} hours needed")
+    wins = sum(stl < naive for stl, naive in errors)
+    print(f"{'mean':32} {'':>5} {sum(e[0] for e in errors) / len(errors):>8.4f} "
+          f"{sum(e[1] for e in errors) / len(errors):>10.4f}")
+    print(f"STL beats seasonal-naive for {wins} of {len(errors)} campaigns (held-out last day, dialled hours)")
+    return 0
 
 
 if __name__ == "__main__":
