@@ -31,7 +31,7 @@ def test_accepted_statuses_are_the_taps() -> None:
     staging = yaml.safe_load((TRANSFORM / "models" / "staging" / "_staging.yml").read_text())
     attempts = next(m for m in staging["models"] if m["name"] == "stg_genesys__attempts")
     status = next(c for c in attempts["columns"] if c["name"] == "status")
-    accepted = next(t["accepted_values"]["values"] for t in status["tests"] if isinstance(t, dict))
+    accepted = next(t["accepted_values"]["arguments"]["values"] for t in status["data_tests"] if isinstance(t, dict))
     project = yaml.safe_load((TRANSFORM / "dbt_project.yml").read_text())
     assert accepted == project["vars"]["attempt_statuses"] == list(STATUS_DESCRIPTIONS)
 
