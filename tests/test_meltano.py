@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -50,6 +51,11 @@ def meltano_run(env: dict, emu: Emulator, warehouse: Path, *extra: str,
                "TARGET_DUCKDB_FILEPATH": str(warehouse), "DBT_DUCKDB_PATH": str(warehouse)}
     return subprocess.run([MELTANO, "run", "--state-id-suffix", f"test-{warehouse.parent.name}", *extra, *blocks],
                           cwd=ROOT, env=run_env, capture_output=True, text=True, timeout=900, check=False)
+
+
+def edit(warehouse: Path, sql: str) -> None:
+    script = "import duckdb, sys; duckdb.connect(sys.argv[1]).execute(sys.argv[2])"
+    subprocess.run([str(DUCKDB_PYTHON), "-c", script, str(warehouse), sql], check=True, capture_output=True)
 
 
 def dbt_run_and_test(env: dict, emu: Emulator, warehouse: Path) -> None:
@@ -103,6 +109,20 @@ def test_meltano_run_loads_exactly_the_emulator_data_once(tmp_path, meltano_env)
         # The loader wrote the file dbt wrote before; dbt writes it again after the loader (same duckdb, 1.1.3).
         dbt_run_and_test(meltano_env, emu, warehouse)
         assert query(warehouse, "select sum(attempts) from marts.campaign_daily")[0][0] == len(expected_ids)
+
+        # The reconciliation test fails when attempts and execution_stats disagree (three attempts of one campaign-day
+        # gone); without the users stream agent_daily still builds, with null names.
+        broken = tmp_path / "broken" / "warehouse.duckdb"
+        broken.parent.mkdir()
+        shutil.copy(warehouse, broken)
+        edit(broken, "delete from genesys.attempts where conversationid in (select conversationid "
+                     "from genesys.attempts order by attemptdate limit 3); drop table genesys.users")
+        failing = meltano_run(meltano_env, emu, broken, blocks=("dbt-duckdb:run", "dbt-duckdb:test"))
+        output = failing.stdout + failing.stderr
+        assert failing.returncode != 0
+        assert "Failure in test assert_campaign_daily_reconciles_with_execution_stats" in output
+        assert "ERROR=1 " in output and "Completed successfully" in output  # the run; the test step has one failure
+        assert query(broken, "select count(*), count(agent_name) from marts.agent_daily")[0][1] == 0
 
         # The forecast reads the marts (a third duckdb 1.1.3) and draws one picture per dialled campaign.
         out = tmp_path / "forecast"
