@@ -1,6 +1,8 @@
 -- Per campaign and local hour (var time_zone, wall clock), every hour of every local day from the campaign's
 -- first to its last dialled day: attempts and connects are explicit zeros where nothing happened;
 -- answer_rate is connects / attempts for hours the campaign dialled and null for hours it did not.
+-- Wall-clock hours: the hour skipped by a DST spring-forward is a row with zeros, the hour repeated in the autumn
+-- is one row holding both.
 with attempts as (
     select * from {{ ref('stg_genesys__attempts') }}
 ),
