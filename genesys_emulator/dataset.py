@@ -8,6 +8,9 @@ Why it is built this way:
 - Attempts are indexed by UTC day, so a details query (UTC-day matching) costs O(days), not O(all).
 - Dialing follows America/New_York business hours (08:00-21:00 local), so the UTC distribution
   shifts by one hour across DST changes (2026-03-08 with the default anchor and 30 days).
+- The share of attempts a live person answers follows a daily cycle in New York local time
+  (ANSWER_CYCLE: lower mid-morning, higher early evening) with per-campaign swing and day-level noise,
+  so the answer-rate forecast (examples/forecast.py) has a shape to find.
 - The data's clock is frozen at `anchor`: calls still running then have no conversationEnd.
 
 Shape decisions where the reference is silent or [unverified]:
@@ -145,6 +148,13 @@ OUTCOMES: dict[str, Outcome] = {
 BASE_WEIGHTS = {"agent": 28, "abandoned": 3, "machine": 14, "noanswer": 20, "busy": 8, "fax": 1,
                 "sit_callable": 2, "disconnect": 2, "sit_uncallable": 2, "not_found": 2,
                 "invalid_number": 2, "dnc_list": 3, "dnc_skipped": 1, "dnc_auth_failed": 1, "error": 1}
+# The daily answer-rate cycle (issue 14: something worth forecasting): a multiplier on the weights of the outcomes
+# where a live person answers (agent, abandoned, transferred), by New York local hour of the attempt's start.
+# Lower mid-morning, higher early evening; each campaign scales the swing (0.7-1.3) and each campaign-day moves
+# its level by up to +-8 %, both from RNGs of their own, so the main RNG draws (starts, counts per day) are unchanged.
+ANSWER_CYCLE = {8: 0.85, 9: 0.75, 10: 0.65, 11: 0.7, 12: 0.85, 13: 0.95, 14: 0.9, 15: 0.95, 16: 1.05, 17: 1.25,
+                18: 1.45, 19: 1.5, 20: 1.3}
+LIVE_PERSON_KINDS = ("agent", "abandoned", "transferred")
 DIALING_MODES = ["predictive", "power", "preview", "progressive", "agentless", "predictive"]
 STATUSES = ["on", "on", "on", "off", "on", "complete", "on", "stopping", "on", "forced_off"]
 THEMES = ["Spring Renewals", "Collections", "Win-back", "Survey", "Appointment Reminders",
@@ -375,10 +385,12 @@ class Dataset:
         cfg = self.config
         n_busy = max(1, len(self.campaigns) - 1)           # the last campaign is never dialled
         self._kind_tables = {i: self._kind_table(self.campaigns[i]["dialingMode"]) for i in range(n_busy)}
+        self._cycle_tables: dict[tuple, tuple[list[str], list[float]]] = {}
         records = self._specials(rng, n_busy)[: cfg.attempts]
         for _ in range(cfg.attempts - len(records)):
             c = rng.randrange(n_busy)
-            records.append(self._attempt(rng, self._business_start(rng), self._pick_kind(rng, c), c))
+            start = self._business_start(rng)
+            records.append(self._attempt(rng, start, self._pick_kind(rng, c, start), c))
         inbound = cfg.inbound if cfg.inbound is not None else cfg.attempts // 20
         records += [self._attempt(rng, self._business_start(rng), "inbound", -1) for _ in range(inbound)]
         records.sort(key=lambda a: (a.start, a.conversation_id))
@@ -400,9 +412,29 @@ class Dataset:
             cum.append(total)
         return kinds, cum
 
-    def _pick_kind(self, rng, campaign: int) -> str:
-        kinds, cum = self._kind_tables[campaign]
+    def _pick_kind(self, rng, campaign: int, start: int) -> str:
+        """One draw of the main RNG, as before the answer cycle; the weights follow the local hour of `start`."""
+        kinds, cum = self._cycle_table(campaign, start)
         return kinds[bisect.bisect_right(cum, rng.random() * cum[-1])]
+
+    def answer_factor(self, campaign: int, start: int) -> float:
+        """The multiplier of ANSWER_CYCLE on live-person outcomes for an attempt of `campaign` starting at `start`."""
+        local = datetime.fromtimestamp(start / 1000, NEW_YORK)
+        swing = random.Random(f"{self.config.seed}:cycle:{campaign}").uniform(0.7, 1.3)
+        level = random.Random(f"{self.config.seed}:cycle:{campaign}:{local.date()}").uniform(0.92, 1.08)
+        return (1 + swing * (ANSWER_CYCLE.get(local.hour, 1.0) - 1)) * level
+
+    def _cycle_table(self, campaign: int, start: int) -> tuple[list[str], list[float]]:
+        local = datetime.fromtimestamp(start / 1000, NEW_YORK)
+        key = (campaign, local.date(), local.hour)
+        table = self._cycle_tables.get(key)
+        if table is None:
+            kinds, cum = self._kind_tables[campaign]
+            factor = self.answer_factor(campaign, start)
+            bounds = zip(kinds, [0, *cum], cum, strict=False)
+            weights = [(b - a) * (factor if k in LIVE_PERSON_KINDS else 1) for k, a, b in bounds]
+            table = self._cycle_tables[key] = (kinds, [sum(weights[: i + 1]) for i in range(len(weights))])
+        return table
 
     def _business_start(self, rng) -> int:
         """A start inside New York 08:00-21:00 local time, before anchor - 1 h (all finished)."""
@@ -459,7 +491,7 @@ class Dataset:
             for hour in (8, 20):
                 start = _local_ms(day, hour) + rng.randrange(HOUR_MS)
                 if self.start_ms <= start < hi:
-                    out.append(self._attempt(rng, start, self._pick_kind(rng, 0), 0))
+                    out.append(self._attempt(rng, start, self._pick_kind(rng, 0, start), 0))
         out.append(self._attempt(rng, self._business_start(rng), "no_media", 0))
         for _ in range(max(3, self.config.attempts // 1000)):  # still talking at the anchor
             a = self._attempt(rng, self.anchor_ms - rng.randint(2 * MINUTE_MS, 15 * MINUTE_MS), "agent",

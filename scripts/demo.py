@@ -1,9 +1,12 @@
 """`make demo`: the tap against the bundled emulator into DuckDB, via Meltano, end to end.
 
 Starts the emulator (50,000 attempts over 30 days, DST change included), runs
-`meltano run tap-genesys-outbound target-duckdb` on a fresh warehouse, prints
-the row count of every table next to what the emulator holds, and stops the
-emulator. Exits non-zero when a count differs.
+`meltano run tap-genesys-outbound target-duckdb dbt-duckdb:run dbt-duckdb:test` on a
+fresh warehouse (execution_stats and the marts in America/New_York, the campaigns'
+zone), prints the row count of every table next to what the emulator holds and
+the dbt test summary, stops the emulator, then forecasts each campaign's answer
+rate (examples/forecast.py) and prints where the pictures are. Exits non-zero when
+a count differs, a dbt test fails or the forecast fails.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ WAREHOUSE = ROOT / "output" / "warehouse.duckdb"
 LOG = ROOT / "output" / "meltano-run.log"  # everything Meltano, the tap and the loader printed
 ATTEMPTS = int(os.environ.get("DEMO_ATTEMPTS", "50000"))
 START, END = "2026-02-18T00:00:00Z", "2026-03-20T00:00:00Z"  # meltano.yml's dev environment
+TIME_ZONE = os.environ.get("DEMO_TIME_ZONE", "America/New_York")  # the tap's time_zone and the marts' (dbt var)
+FORECAST = ROOT / "output" / "forecast"
 
 
 def expected_counts(config: EmulatorConfig) -> dict[str, int]:
@@ -58,12 +63,20 @@ def start_emulator(config: EmulatorConfig) -> tuple[subprocess.Popen, str]:
     return process, line.rsplit(" ", 1)[-1]
 
 
-#: execution_stats and attempts per campaign and UTC day: (campaign-days, campaign-days that agree).
+#: execution_stats and attempts per campaign and day of execution_stats' zone (timeZone; the loader stores UTC),
+#: over the days execution_stats covers: (campaign-days, campaign-days that agree). dbt's campaign_daily test is
+#: the same check on the marts.
 RECONCILIATION_SQL = """
-with a as (select campaignid, cast(attemptdate as date) as day, count(*) as n from genesys.attempts group by all),
-     e as (select campaignid, cast(intervalstart as date) as day, sum(callsplaced) as n
-           from genesys.execution_stats group by all)
+with e as (select campaignid, cast((intervalstart at time zone 'UTC') at time zone timezone as date) as day,
+                  sum(callsplaced) as n
+           from genesys.execution_stats group by all),
+     zone as (select min(timezone) as tz from genesys.execution_stats),
+     covered as (select min(day) as lo, max(day) as hi from e),
+     a as (select campaignid, cast((attemptdate at time zone 'UTC') at time zone (select tz from zone) as date) as day,
+                  count(*) as n
+           from genesys.attempts group by all)
 select count(*), count(*) filter (where a.n = e.n) from a full join e using (campaignid, day)
+where day between (select lo from covered) and (select hi from covered)
 """
 
 
@@ -84,10 +97,15 @@ def table_counts() -> dict[str, int]:
 
 READING = re.compile(r"^(\w+): reading (\S+)/(\S+)")
 SUMMARY = re.compile(r"^(\w+) summary: (\d+) records, (\d+) requests.*?([\d.]+) s in all")
+DBT_DONE = re.compile(r"Done\. (PASS=\d+ WARN=\d+ ERROR=\d+ SKIP=\d+.*TOTAL=\d+)")
+DBT_PROBLEM = re.compile(r"(Failure|Error|Warning) in (test|model) .*")
 
 
-def run_with_progress(command: list[str], env: dict) -> int:
-    """Run Meltano with its log in LOG; print one line per stream (records, rate, window), warnings and errors."""
+def run_with_progress(command: list[str], env: dict, dbt_summaries: list[str]) -> int:
+    """Run Meltano with its log in LOG; print one line per stream (records, rate, window), warnings and errors.
+
+    dbt's closing lines (`Done. PASS=… TOTAL=…`, one per dbt command) are collected in `dbt_summaries`.
+    """
     windows: dict[str, str] = {}
     with LOG.open("w") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -99,7 +117,11 @@ def run_with_progress(command: list[str], env: dict) -> int:
             except ValueError:
                 entry = {"event": line.strip()}
             event, level = str(entry.get("event", "")), entry.get("level", "")
-            if match := READING.search(event):
+            if match := DBT_DONE.search(event):
+                dbt_summaries.append(match.group(1))
+            elif match := DBT_PROBLEM.search(event):
+                print(f"  dbt: {match.group(0)[:150]}")
+            elif match := READING.search(event):
                 stream, start, end = match.groups()
                 windows.setdefault(stream, f"{start[:10]} .. {end[:10]}")
                 if sys.stdout.isatty():
@@ -118,7 +140,10 @@ def run_with_progress(command: list[str], env: dict) -> int:
 def main() -> int:
     config = EmulatorConfig(attempts=ATTEMPTS)
     meltano = str(BIN / "meltano")
-    env = {**os.environ, "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false", "MELTANO_ENVIRONMENT": "dev"}
+    env = {**os.environ, "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false", "MELTANO_ENVIRONMENT": "dev",
+           "TAP_GENESYS_OUTBOUND_TIME_ZONE": TIME_ZONE, "DBT_DUCKDB_TIME_ZONE": TIME_ZONE,
+           "TARGET_DUCKDB_FILEPATH": str(WAREHOUSE), "DBT_DUCKDB_PATH": str(WAREHOUSE)}
+    dbt_summaries: list[str] = []
     subprocess.run([meltano, "install"], cwd=ROOT, env=env, check=True, capture_output=True)
     expected = expected_counts(config)
     emulator, url = start_emulator(config)
@@ -130,10 +155,14 @@ def main() -> int:
         })
         shutil.rmtree(WAREHOUSE.parent, ignore_errors=True)
         WAREHOUSE.parent.mkdir(parents=True)
-        print(f"meltano run tap-genesys-outbound target-duckdb  (full log: {LOG.relative_to(ROOT)})")
+        print(f"meltano run tap-genesys-outbound target-duckdb dbt-duckdb:run dbt-duckdb:test  (time zone {TIME_ZONE}; "
+              f"full log: {LOG.relative_to(ROOT)})")
         returncode = run_with_progress([meltano, "--log-format", "json", "run", "--full-refresh",
-                                        "tap-genesys-outbound", "target-duckdb"], env)
+                                        "tap-genesys-outbound", "target-duckdb", "dbt-duckdb:run", "dbt-duckdb:test"],
+                                       env, dbt_summaries)
         if returncode:
+            for line in dbt_summaries:
+                print(f"  dbt: {line}")
             sys.exit(f"demo: meltano run failed (exit {returncode}); see {LOG.relative_to(ROOT)}")
     finally:
         emulator.terminate()
@@ -149,8 +178,18 @@ def main() -> int:
     ok &= set(expected) <= set(loaded)
     days, agreeing = duckdb_query(RECONCILIATION_SQL)[0]
     ok &= days == agreeing
-    print(f"\nexecution_stats.callsPlaced = attempts rows for {agreeing} of {days} campaign-days")
-    print(f"warehouse: {WAREHOUSE.relative_to(ROOT)}")
+    print(f"\nexecution_stats.callsPlaced = attempts rows for {agreeing} of {days} campaign-days ({TIME_ZONE} days)")
+    labels = ["dbt run (staging views, marts)", "dbt test (keys, statuses, reconciliation)"]
+    for label, summary in zip(labels, dbt_summaries, strict=False):
+        print(f"{label:42} {summary}")
+    ok &= len(dbt_summaries) == len(labels)
+    print(f"warehouse: {WAREHOUSE.relative_to(ROOT)} (schemas genesys, staging, marts)")
+    forecast = subprocess.run([sys.executable, str(ROOT / "examples" / "forecast.py"), "--warehouse", str(WAREHOUSE),
+                               "--out", str(FORECAST)], cwd=ROOT, check=False)
+    ok &= forecast.returncode == 0
+    pictures = sorted(FORECAST.glob("*.png"))
+    if pictures:
+        print(f"forecast picture: {pictures[0].relative_to(ROOT)}")
     return 0 if ok else 1
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
 The fixture starts a throwaway cluster (initdb/pg_ctl as a non-root user, a free port, server time zone
 America/New_York so a loader that writes local time shows). `.ci/run` installs the server from the
-distribution's packages; without it this test fails with one line, it never skips.
+distribution's packages; without it this test fails with one line, it never skips. Ends with the dbt models
+(`meltano run dbt-postgres:run dbt-postgres:test`) on the loaded tables.
 """
 
 from __future__ import annotations
@@ -184,3 +185,13 @@ def test_every_stream_into_postgres_jsonb_timestamptz_and_upserts(postgres, melt
         assert int(pg.psql("select count(*) from genesys.attempts")[0][0]) == len(ids)
         assert int(pg.psql("select count(*) from genesys.campaign_stats")[0][0]) == 2 * len(data.campaigns)
         assert column_types(pg) == types
+
+        # The same dbt models on Postgres (transformer dbt-postgres, same project): they build and their tests pass.
+        dbt_env = {**meltano_env, "DBT_POSTGRES_HOST": "127.0.0.1", "DBT_POSTGRES_PORT": str(pg.port)}
+        dbt = subprocess.run([MELTANO, "run", "dbt-postgres:run", "dbt-postgres:test"], cwd=ROOT, env=dbt_env,
+                             capture_output=True, text=True, timeout=900, check=False)
+        assert dbt.returncode == 0, (dbt.stdout + dbt.stderr)[-4000:]
+        marts = pg.psql("select (select sum(attempts) from marts.campaign_daily), "
+                        "(select sum(attempts) from marts.answer_rate_hourly), "
+                        "(select count(*) from marts.agent_daily where agent_name is null)")[0]
+        assert [int(v) for v in marts] == [len(ids), len(ids), 0]
