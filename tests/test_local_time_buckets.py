@@ -82,6 +82,7 @@ def test_calls_reconcile_with_attempts_per_campaign_and_local_day(zone_run, dst_
 
 def test_state_keeps_the_zone_and_a_changed_zone_is_warned_about(zone_run, dst_emulator, tmp_path) -> None:
     zone, run = zone_run
+    assert "time_zone changed" not in run.stderr, "a first run has no earlier zone to differ from"
     bookmark = run.states[-1]["bookmarks"]["execution_stats"]
     assert bookmark["time_zone"] == zone and bookmark["granularity"] == "P1D"
     assert parse_timestamp(bookmark["replication_key_value"]) == parse_timestamp(local_midnight("2024-11-05", zone))

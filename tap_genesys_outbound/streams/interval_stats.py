@@ -119,8 +119,10 @@ class IntervalAggregateStream(WindowedStream):
         to_read = self.range_to_read(context)
         if to_read is None:
             return
-        granularity = self._granularity(to_read, state.get("granularity") if bookmark else None)
-        tz = self._time_zone(state if bookmark else None)
+        # `bookmark` is start_date on a first run; only a bookmark this tap wrote says how earlier buckets were cut
+        written = state if state.get("replication_key_value") else None
+        granularity = self._granularity(to_read, written.get("granularity") if written else None)
+        tz = self._time_zone(written)
         aligned = granularities.align(to_read, granularity, tz)
         if aligned is None:
             self.logger.info("%s: no whole %s bucket (time zone %s) in %s yet", self.name, granularity, tz, to_read)
