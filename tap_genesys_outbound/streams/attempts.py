@@ -58,9 +58,9 @@ QUERY_PAGE_SIZE = 100  # the documented safe maximum of the sync query
 JOB_PAGE_SIZE = 1000
 MAX_WINDOW_DAYS = 7
 MAX_WINDOW = dt.timedelta(days=MAX_WINDOW_DAYS)
-#: Pages a window read ahead may hold (as JSON bytes, about 2 MB a job page): enough for the next job's
-#: cursor to be drained while the current window is emitted, a bounded amount whatever the volume.
-QUEUED_PAGES = 16
+#: Pages a window read ahead may hold (as JSON bytes, about 2 MB a job page): memory stays bounded whatever
+#: the volume (16 measured no faster on the latency bench and 35 MB heavier).
+QUEUED_PAGES = 4
 #: Envelope keys of a details page that has no `conversations` left (query past its end, empty job page).
 EMPTY_PAGE_MARKERS = ("totalHits", "cursor", "dataAvailabilityDate")
 ENDPOINT_NAMES = {QUERY_PATH: "details query", JOBS_PATH: "details job"}
