@@ -6,12 +6,13 @@ rules and the error messages must be shared by every stream, lookup and (later) 
 * `send` takes one token from the shared `RequestBudget` before every try (retries included),
   attaches a current token, and retries: 429 after `Retry-After` (holding back every other
   request of the run too), 5xx and dropped connections with jittered exponential backoff, a 401
-  once with a new token. Retries are bounded in tries and seconds and end in one line.
+  with a new token (at most 3 per request). Retries are bounded in tries and seconds and end in one line.
 * Any other 4xx raises `GenesysAPIError` with the HTTP status, the API's `code` and message,
   and for 403 the permission the OAuth client's role lacks.
 * `iter_pages` is the one paging loop, driven by the SDK's paginator classes
-  (`pagination.py`); `iter_entities` and `iter_cursor_pages` are its two common uses, and
-  `iter_query_pages` its fetch-ahead form for the analytics queries paged by page number.
+  (`pagination.py`); `iter_entities` is its common use, and `iter_query_pages` its fetch-ahead
+  form for the analytics queries paged by page number (job results page in `analytics_jobs`,
+  which may ask the same cursor again with a smaller page).
 * At most `max_concurrent_requests` requests are on the wire at once, from any thread.
 
 Thread safety: each thread gets its own `requests.Session` (connection pools are not shared
@@ -35,7 +36,6 @@ from singer_sdk.streams.rest import HTTPRequest
 
 from tap_genesys_outbound.errors import GenesysAPIError
 from tap_genesys_outbound.pagination import (
-    CursorPaginator,
     EntityListingPaginator,
     QueryPageNumberPaginator,
     decode_json,
@@ -364,14 +364,6 @@ class GenesysClient:
 
         for response in self.iter_pages(page, EntityListingPaginator()):
             yield records_of(response, "entities", self.label)
-
-    def iter_cursor_pages(self, path: str, params: dict | None = None) -> t.Iterator[requests.Response]:
-        """Every page of a GET paged by an opaque `cursor` (analytics job results)."""
-        def page(cursor: str | None) -> HTTPRequest:
-            return HTTPRequest(url=f"{self.api_url}{path}",
-                               params={**(params or {}), **({"cursor": cursor} if cursor else {})})
-
-        return self.iter_pages(page, CursorPaginator())
 
 
 def records_of(response: requests.Response, records_key: str, label: str, *,
