@@ -23,6 +23,7 @@ from tap_genesys_outbound.adaptive_limits import AdaptiveLimits
 from tap_genesys_outbound.api import GenesysClient
 from tap_genesys_outbound.auth import GenesysAuthenticator
 from tap_genesys_outbound.errors import ConfigError, StateError, UserFacingError
+from tap_genesys_outbound.garbage_collection import fewer_collections
 from tap_genesys_outbound.lookups import Lookups
 from tap_genesys_outbound.output import StateFlushedWriter
 from tap_genesys_outbound.rate_limit import RequestBudget
@@ -128,6 +129,11 @@ class TapGenesysOutbound(Tap):
         return [stream_type(self, client=self.client, lookups=self.lookups, settings=self.settings,
                             limits=self.adaptive_limits)
                 for stream_type in STREAM_TYPES]
+
+    def sync_all(self) -> None:
+        """The SDK's sync, with the garbage collector tuned for it (`garbage_collection`: a sixth of the CPU)."""
+        with fewer_collections():
+            super().sync_all()
 
     # --- state: checked before any request, so a bad file ends in one line (README "Reliability") ---
     @classmethod
