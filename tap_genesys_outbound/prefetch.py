@@ -3,16 +3,18 @@
 Why: a real org answers in hundreds of milliseconds, so reading one request at a time leaves most
 of the per-minute budget unused. `ordered_reads` starts the reads of up to `lanes` windows at
 once, each in a thread of its own (a lane) that puts what it reads (pages, or a window's buckets)
-on a small bounded queue. The stream's own thread takes the windows in their original order,
+on its backlog. The stream's own thread takes the windows in their original order,
 maps and emits their records and writes each window's STATE after its last record, so records,
 windows and STATE come out exactly as in a serial run, and memory holds at most
-`lanes × (queue_size + 1)` pieces whatever the volume.
+`lanes × (queue_size + 1)` pieces whatever the volume: a backlog keeps `queue_size` pieces in
+memory and either makes its lane wait or, given a codec, writes the rest to a temporary file
+(`spill.py`), so a job's cursor keeps draining while earlier windows are emitted.
 
 With `lanes == 1` nothing runs in another thread: each window is read when its turn comes.
 
 Analytics jobs: a lane reading a window with a job first takes a job slot (`JobSlots`), so at most
 `max_concurrent_jobs` jobs are in flight, and gives it back as soon as the job's results are read
-in full (they may still wait in the queue), so the next job is submitted and polled while earlier
+in full (they may still wait in the backlog), so the next job is submitted and polled while earlier
 windows are emitted. Slots are handed out in window order, so a window never waits for a slot held
 by a later one and the order cannot deadlock.
 """
@@ -20,9 +22,10 @@ by a later one and the order cannot deadlock.
 from __future__ import annotations
 
 import collections
-import queue
 import threading
 import typing as t
+
+from tap_genesys_outbound.spill import PieceCodec, SpillFile
 
 if t.TYPE_CHECKING:
     import logging
@@ -31,6 +34,8 @@ T = t.TypeVar("T")
 R = t.TypeVar("R")
 
 _DONE = object()
+#: Stands, in a backlog's order, for the next piece of its spill file.
+_ON_DISK = object()
 #: Seconds between checks of the stop flag while a lane waits for room on its queue or for a job slot.
 _WAIT_POLL_SECONDS = 0.2
 
@@ -98,15 +103,70 @@ class _Turns:
         return taken
 
 
-class _Lane(threading.Thread, t.Generic[T, R]):
-    """Reads one window in its own thread into a bounded queue."""
+class _Backlog:
+    """A lane's pieces, oldest first: up to `in_memory` in memory, the rest in a spill file when a codec is given.
 
-    def __init__(self, item: T, fetch: t.Callable[[T], t.Iterable[R]], queue_size: int,
+    Pieces in memory are always older than those on disk: once one goes to disk, the next ones
+    follow it there until the disk has been read empty. The end and failure markers take their
+    place in the same order but are never encoded.
+    """
+
+    def __init__(self, in_memory: int, codec: PieceCodec | None) -> None:
+        self._in_memory = in_memory
+        self._codec = codec
+        self._memory: collections.deque = collections.deque()
+        self._disk = SpillFile() if codec is not None else None
+        self._overflow: collections.deque = collections.deque()  # _ON_DISK or a marker, in order
+        self._changed = threading.Condition()
+
+    def put(self, value: object, stop: threading.Event) -> bool:
+        """Add `value`; waits only while memory (and the spill file) are full. False when `stop` is set first."""
+        piece = not isinstance(value, _Failure) and value is not _DONE
+        data = self._codec.dump(value) if piece and self._codec is not None else b""
+        with self._changed:
+            while not stop.is_set():
+                if not self._overflow and len(self._memory) < self._in_memory:
+                    self._memory.append(value)
+                elif self._disk is not None and (not piece or self._disk.has_room(len(data))):
+                    if piece:
+                        self._disk.append(data)
+                    self._overflow.append(_ON_DISK if piece else value)
+                else:
+                    self._changed.wait(_WAIT_POLL_SECONDS)
+                    continue
+                self._changed.notify_all()
+                return True
+        return False
+
+    def get(self) -> object:
+        """The oldest value, waiting for one."""
+        with self._changed:
+            while not self._memory and not self._overflow:
+                self._changed.wait()
+            if self._memory:
+                value = self._memory.popleft()
+            else:
+                value = self._overflow.popleft()
+                if value is _ON_DISK:
+                    value = self._disk.pop()
+            self._changed.notify_all()
+        return self._codec.load(value) if isinstance(value, bytes) and self._codec is not None else value
+
+    def close(self) -> None:
+        with self._changed:
+            if self._disk is not None:
+                self._disk.close()
+
+
+class _Lane(threading.Thread, t.Generic[T, R]):
+    """Reads one window in its own thread into its backlog."""
+
+    def __init__(self, item: T, fetch: t.Callable[[T], t.Iterable[R]], backlog: _Backlog,
                  stop: threading.Event, job_turn: t.Callable[[], bool] | None, slots: JobSlots | None) -> None:
         super().__init__(daemon=True, name=f"genesys-lane-{item}")
         self.item = item
         self._fetch = fetch
-        self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
+        self._backlog = backlog
         self._stop_requested = stop
         self._job_turn, self._slots = job_turn, slots
         self.exhausted = False
@@ -121,14 +181,14 @@ class _Lane(threading.Thread, t.Generic[T, R]):
                     return  # stopped while waiting for its turn
             pieces = iter(self._fetch(self.item))
             for piece in pieces:
-                if not self._put(piece):
+                if not self._backlog.put(piece, self._stop_requested):
                     return
             if holding_slot:  # read in full: the next job may start while these pages wait their turn
                 holding_slot = False
                 self._slots.give_back()
-            self._put(_DONE)
+            self._backlog.put(_DONE, self._stop_requested)
         except BaseException as exc:  # noqa: BLE001 - handed to the stream's thread, which raises it
-            self._put(_Failure(exc))
+            self._backlog.put(_Failure(exc), self._stop_requested)
         finally:
             close = getattr(pieces, "close", None)
             if close is not None:
@@ -136,24 +196,19 @@ class _Lane(threading.Thread, t.Generic[T, R]):
             if holding_slot:
                 self._slots.give_back()
 
-    def _put(self, value: object) -> bool:
-        while not self._stop_requested.is_set():
-            try:
-                self._queue.put(value, timeout=_WAIT_POLL_SECONDS)
-                return True
-            except queue.Full:
-                continue
-        return False
-
     def results(self) -> t.Iterator[R]:
         while True:
-            value = self._queue.get()
+            value = self._backlog.get()
             if value is _DONE:
                 self.exhausted = True
                 return
             if isinstance(value, _Failure):
                 raise value.exc
             yield value
+
+    def close(self) -> None:
+        """Drop what is still spilled (the file goes with it)."""
+        self._backlog.close()
 
 
 def ordered_reads(
@@ -164,9 +219,12 @@ def ordered_reads(
     queue_size: int = 4,
     job_slots: JobSlots | None = None,
     uses_job: t.Callable[[T], bool] = lambda _item: False,
+    spill: PieceCodec | None = None,
 ) -> t.Iterator[tuple[T, t.Iterator[R]]]:
     """`(item, what fetch(item) yields)` in the order of `items`, with up to `lanes` items read at once.
 
+    Each lane keeps up to `queue_size` pieces in memory; with a `spill` codec, the rest wait in a
+    temporary file (`spill.py`) so its reading never stops for the emitter, else the lane waits.
     The caller must read each item's iterator to its end before asking for the next item.
     """
     if lanes <= 1:
@@ -178,6 +236,7 @@ def ordered_reads(
     tickets = 0
     pending: collections.deque[T] = collections.deque(items)
     active: collections.deque[_Lane[T, R]] = collections.deque()
+    lane: _Lane[T, R] | None = None
     try:
         while pending or active:
             while pending and len(active) < lanes:
@@ -186,7 +245,7 @@ def ordered_reads(
                 if turns is not None and uses_job(item):
                     job_turn = (lambda ticket: lambda: turns.take(ticket))(tickets)
                     tickets += 1
-                lane = _Lane(item, fetch, queue_size, stop, job_turn, job_slots)
+                lane = _Lane(item, fetch, _Backlog(queue_size, spill), stop, job_turn, job_slots)
                 lane.start()
                 active.append(lane)
             lane = active.popleft()
@@ -194,5 +253,8 @@ def ordered_reads(
             if not lane.exhausted:
                 raise RuntimeError(f"the reading of {lane.item} was left before its end")
             lane.join()
+            lane.close()
     finally:
         stop.set()  # lanes still reading or waiting stop at their next page or check, and give their slots back
+        for unfinished in (lane, *active) if lane is not None else active:
+            unfinished.close()

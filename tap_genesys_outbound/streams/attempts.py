@@ -43,6 +43,7 @@ from tap_genesys_outbound.attempt_mapping import AttemptMapper, malformed_reason
 from tap_genesys_outbound.errors import GenesysAPIError
 from tap_genesys_outbound.pagination import QueryPageNumberPaginator
 from tap_genesys_outbound.prefetch import ordered_reads
+from tap_genesys_outbound.spill import ResponsePageCodec
 from tap_genesys_outbound.streams.windowed import WindowedStream
 from tap_genesys_outbound.windows import DAY, Window, parse_timestamp, split_at, split_at_midnights
 
@@ -58,8 +59,8 @@ QUERY_PAGE_SIZE = 100  # the documented safe maximum of the sync query
 JOB_PAGE_SIZE = 1000
 MAX_WINDOW_DAYS = 7
 MAX_WINDOW = dt.timedelta(days=MAX_WINDOW_DAYS)
-#: Pages a window read ahead may hold (as JSON bytes, about 2 MB a job page): memory stays bounded whatever
-#: the volume (16 measured no faster on the latency bench and 35 MB heavier).
+#: Pages a window read ahead holds in memory (as JSON bytes, about 2.5 MB a job page); the rest wait in a
+#: temporary file (`spill.py`), so memory stays bounded whatever the volume.
 QUEUED_PAGES = 4
 #: Envelope keys of a details page that has no `conversations` left (query past its end, empty job page).
 EMPTY_PAGE_MARKERS = ("totalHits", "cursor", "dataAvailabilityDate")
@@ -138,11 +139,13 @@ class AttemptsStream(WindowedStream):
         to_read = self.range_to_read(context)
         if to_read is None:
             return
-        mapper = AttemptMapper(self.lookups.wrapup_code_names(), self.config.get("campaign_ids"))
         reads = ordered_reads(self.plan(self.windows(to_read)), self.read_window, lanes=self.api.max_in_flight,
                               queue_size=QUEUED_PAGES, job_slots=self.api.job_slots,
-                              uses_job=lambda read: read.use_job)
+                              uses_job=lambda read: read.use_job, spill=ResponsePageCodec())
+        mapper = None
         for read, pages in reads:  # in window order, whatever order the lanes finished in
+            if mapper is None:  # asked once the lanes have started: the wrap-up listing overlaps their first requests
+                mapper = AttemptMapper(self.lookups.wrapup_code_names(), self.config.get("campaign_ids"))
             seen: set[str] = set()  # conversation ids emitted for this window (re-reads after a 400 included)
             for source, response in pages:
                 conversations = records_of(response, "conversations", self.name, absent_when=EMPTY_PAGE_MARKERS)
