@@ -34,8 +34,6 @@ T = t.TypeVar("T")
 R = t.TypeVar("R")
 
 _DONE = object()
-#: Stands, in a backlog's order, for the next piece of its spill file.
-_ON_DISK = object()
 #: Seconds between checks of the stop flag while a lane waits for room on its queue or for a job slot.
 _WAIT_POLL_SECONDS = 0.2
 
@@ -103,6 +101,16 @@ class _Turns:
         return taken
 
 
+class _OnDisk:
+    """Stands, in a backlog's order, for the next piece of its spill file: the piece's head, its body on disk."""
+
+    __slots__ = ("body", "head")
+
+    def __init__(self, head: object) -> None:
+        self.head = head
+        self.body = b""
+
+
 class _Backlog:
     """A lane's pieces, oldest first: up to `in_memory` in memory, the rest in a spill file when a codec is given.
 
@@ -116,21 +124,21 @@ class _Backlog:
         self._codec = codec
         self._memory: collections.deque = collections.deque()
         self._disk = SpillFile() if codec is not None else None
-        self._overflow: collections.deque = collections.deque()  # _ON_DISK or a marker, in order
+        self._overflow: collections.deque = collections.deque()  # an _OnDisk head or a marker, in order
         self._changed = threading.Condition()
 
     def put(self, value: object, stop: threading.Event) -> bool:
         """Add `value`; waits only while memory (and the spill file) are full. False when `stop` is set first."""
         piece = not isinstance(value, _Failure) and value is not _DONE
-        data = self._codec.dump(value) if piece and self._codec is not None else b""
+        head, body = self._codec.dump(value) if piece and self._codec is not None else (None, b"")
         with self._changed:
             while not stop.is_set():
                 if not self._overflow and len(self._memory) < self._in_memory:
                     self._memory.append(value)
-                elif self._disk is not None and (not piece or self._disk.has_room(len(data))):
+                elif self._disk is not None and (not piece or self._disk.has_room(len(body))):
                     if piece:
-                        self._disk.append(data)
-                    self._overflow.append(_ON_DISK if piece else value)
+                        self._disk.append(body)
+                    self._overflow.append(_OnDisk(head) if piece else value)
                 else:
                     self._changed.wait(_WAIT_POLL_SECONDS)
                     continue
@@ -147,10 +155,10 @@ class _Backlog:
                 value = self._memory.popleft()
             else:
                 value = self._overflow.popleft()
-                if value is _ON_DISK:
-                    value = self._disk.pop()
+                if isinstance(value, _OnDisk):
+                    value.body = self._disk.pop()
             self._changed.notify_all()
-        return self._codec.load(value) if isinstance(value, bytes) and self._codec is not None else value
+        return self._codec.load(value.head, value.body) if isinstance(value, _OnDisk) else value
 
     def close(self) -> None:
         with self._changed:

@@ -7,14 +7,13 @@ drains alone, and half the request budget goes unused (bench/run.py, latency sce
 lane keeps a few pages in memory and writes the rest to an anonymous temporary file, read back in
 the same order; memory stays flat whatever the volume and the cursors never wait for the emitter.
 
-What is written is only what the stream reads back: the page's body, status, URL and method, never
-its request headers (they carry the access token). The file is unlinked on creation (on POSIX),
+Only a page's body is written; its status, URL and method stay in memory, and its request headers
+(they carry the access token) are dropped. The file is unlinked on creation (on POSIX),
 so nothing is left behind, not even by a killed run; `SPILL_LIMIT_BYTES` bounds it per lane.
 """
 
 from __future__ import annotations
 
-import json
 import tempfile
 import typing as t
 
@@ -27,11 +26,12 @@ Piece = t.TypeVar("Piece")
 
 
 class PieceCodec(t.Protocol[Piece]):
-    """How a lane's pieces become bytes on disk and back."""
+    """How a lane's pieces go to disk and back: a small head kept in memory, and the bytes written to disk
+    (kept apart, so a page's body is never copied to be framed)."""
 
-    def dump(self, piece: Piece) -> bytes: ...
+    def dump(self, piece: Piece) -> tuple[t.Any, bytes]: ...
 
-    def load(self, data: bytes) -> Piece: ...
+    def load(self, head: t.Any, body: bytes) -> Piece: ...  # noqa: ANN401
 
 
 class SpillFile:
@@ -82,21 +82,20 @@ class SpillFile:
 
 
 class ResponsePageCodec:
-    """`(source, requests.Response)` pages as bytes: a JSON head (source, status, URL, method) and the body."""
+    """`(source, requests.Response)` pages: the head is (source, status, URL, method, content type), the body
+    goes to disk."""
 
-    def dump(self, piece: tuple[str, requests.Response]) -> bytes:
+    def dump(self, piece: tuple[str, requests.Response]) -> tuple[tuple, bytes]:
         source, response = piece
         method = response.request.method if response.request is not None else "GET"
-        head = json.dumps([source, response.status_code, response.url, method,
-                           response.headers.get("Content-Type")]).encode()
-        return len(head).to_bytes(4, "big") + head + (response.content or b"")
+        return (source, response.status_code, response.url, method,
+                response.headers.get("Content-Type")), response.content or b""
 
-    def load(self, data: bytes) -> tuple[str, requests.Response]:
-        size = int.from_bytes(data[:4], "big")
-        source, status, url, method, content_type = json.loads(data[4:4 + size])
+    def load(self, head: tuple, body: bytes) -> tuple[str, requests.Response]:
+        source, status, url, method, content_type = head
         response = requests.Response()
         # requests has no public constructor for a response with a body; its own adapters set `_content`.
-        response._content = data[4 + size:]  # noqa: SLF001
+        response._content = body  # noqa: SLF001
         response.status_code, response.url = status, url
         if content_type:
             response.headers["Content-Type"] = content_type

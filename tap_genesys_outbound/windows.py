@@ -81,3 +81,22 @@ def split_at_midnights(window: Window, max_days: int) -> list[Window]:
         pieces.append(Window(start, end))
         start = end
     return pieces
+
+
+def split_evenly_at_midnights(window: Window, max_days: int, multiple_of: int = 1) -> list[Window]:
+    """Cut `window` at UTC midnights into the fewest pieces of at most `max_days` UTC days, as even as
+    whole days allow, their number rounded up to a multiple of `multiple_of` (when there are days enough).
+
+    Why: analytics jobs run `multiple_of` at a time, and each costs a submission and polls before its
+    first page. Cut into fixed lengths, a range leaves a short last job that runs alone after the
+    others (half the cursors idle); even pieces, as many as the jobs that run at once, end together.
+    """
+    days = split_at_midnights(window, 1)
+    count = -(-len(days) // max_days)
+    count = min(len(days), -(-count // max(1, multiple_of)) * max(1, multiple_of))
+    pieces, first = [], 0
+    for index in range(count):
+        last = first + len(days) // count + (1 if index < len(days) % count else 0)
+        pieces.append(Window(days[first].start, days[last - 1].end))
+        first = last
+    return pieces

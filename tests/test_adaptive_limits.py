@@ -194,7 +194,7 @@ def test_a_400_naming_no_limit_or_refused_at_the_floor_fails_in_one_line(tmp_pat
 # --- every stream, every limit tighter than the tap's guesses ----------------------------------------
 TIGHT = {
     "details_max_days": 1, "details_max_page_size": 30, "details_max_results": 500,
-    "job_max_page_size": 100, "job_max_results": 200,
+    "job_max_page_size": 100, "job_max_results": 60,
     "aggregate_max_buckets": 10, "aggregate_max_days": 2,
     "diagnostics_max_days": 5, "filter_max_predicates": 6, "performance_max_ids": 5,
 }
@@ -215,7 +215,8 @@ def by_key(records: list[dict], stream: str) -> dict[tuple, dict]:
 
 @pytest.mark.emulator
 def test_every_stream_adapts_to_every_limit_and_loses_nothing(tmp_path) -> None:
-    # Jobs (async_jobs=auto) read the first 4 days, the sync queries the last 10.
+    # Jobs (async_jobs=auto) read the first 4 days (two 2-day jobs, each over the 60-result cap), the sync queries
+    # the last 10.
     with Emulator(EmulatorConfig(seed=21, campaigns=12, attempts=1400, days=14, anchor=ANCHOR,
                                  job_polls_to_fulfill=1, availability_lag_hours=240)) as emu:
         campaigns = [c["id"] for c in emu.dataset.campaigns]
@@ -256,7 +257,7 @@ def test_every_stream_adapts_to_every_limit_and_loses_nothing(tmp_path) -> None:
                        'details query: 400 "pageSize must be less than or equal to 30"',
                        'details query: 400 "Filter predicates may not exceed 6"',
                        '400 "pageSize must be less than or equal to 100"; asking for',
-                       'details job: 400 "Pagination may not exceed 200 results"',
+                       'details job: 400 "Pagination may not exceed 60 results"',
                        "execution_stats: /api/v2/analytics/conversations/aggregates: 400",
                        "flow_outcomes: /api/v2/analytics/flows/aggregates: 400",
                        'campaign_status_history: diagnostics summary: 400 "The date range cannot exceed 5 days"',

@@ -45,7 +45,14 @@ from tap_genesys_outbound.pagination import QueryPageNumberPaginator
 from tap_genesys_outbound.prefetch import ordered_reads
 from tap_genesys_outbound.spill import ResponsePageCodec
 from tap_genesys_outbound.streams.windowed import WindowedStream
-from tap_genesys_outbound.windows import DAY, Window, parse_timestamp, split_at, split_at_midnights
+from tap_genesys_outbound.windows import (
+    DAY,
+    Window,
+    parse_timestamp,
+    split_at,
+    split_at_midnights,
+    split_evenly_at_midnights,
+)
 
 if t.TYPE_CHECKING:
     import requests
@@ -59,6 +66,11 @@ QUERY_PAGE_SIZE = 100  # the documented safe maximum of the sync query
 JOB_PAGE_SIZE = 1000
 MAX_WINDOW_DAYS = 7
 MAX_WINDOW = dt.timedelta(days=MAX_WINDOW_DAYS)
+#: Windows read with a details job: jobs take longer intervals than the query (genesys-api.md 4.1, "queries
+#: allow shorter intervals ... than jobs"), and every job costs a submission and polls before its first page,
+#: so fewer, longer jobs keep the cursors draining. A 400 naming the interval halves it (adaptive_limits).
+MAX_JOB_WINDOW_DAYS = 14
+MAX_JOB_WINDOW = dt.timedelta(days=MAX_JOB_WINDOW_DAYS)
 #: Pages a window read ahead holds in memory (as JSON bytes, about 2.5 MB a job page); the rest wait in a
 #: temporary file (`spill.py`), so memory stays bounded whatever the volume.
 QUEUED_PAGES = 4
@@ -157,9 +169,17 @@ class AttemptsStream(WindowedStream):
                                 "not in this run's output", unkeyed)
 
     def windows(self, to_read: Window) -> list[Window]:
-        """At most 7 UTC days each, cut at the jobs' availability date so jobs never read past it."""
+        """Cut at the jobs' availability date so jobs never read past it. Before it (read with jobs unless
+        async_jobs is never): even pieces of at most 14 UTC days, as many as a multiple of the jobs that may
+        run at once (`windows.split_evenly_at_midnights`); after it (the sync query): at most 7 days each."""
         boundary = self.lookups.data_availability_date() if self.config["async_jobs"] != "never" else None
-        return [piece for part in split_at(to_read, boundary) for piece in split_at_midnights(part, MAX_WINDOW_DAYS)]
+        pieces = []
+        for part in split_at(to_read, boundary):
+            if boundary is not None and part.end <= boundary:
+                pieces += split_evenly_at_midnights(part, MAX_JOB_WINDOW_DAYS, self.api.job_slots.limit)
+            else:
+                pieces += split_at_midnights(part, MAX_WINDOW_DAYS)
+        return pieces
 
     # --- reading one window (in a lane's thread when max_concurrent_requests > 1) -------------
     # What they learn goes to `self.limits` (thread-safe); they yield `(source, page)` and keep nothing:
@@ -216,7 +236,7 @@ class AttemptsStream(WindowedStream):
 
     def _read_with_job(self, window: Window) -> t.Iterator[tuple[str, requests.Response]]:
         """Details jobs over `window`; a job whose results cannot be paged to the end becomes two over its halves."""
-        span = self.limits.get(f"{JOBS_PATH} interval", MAX_WINDOW)
+        span = self.limits.get(f"{JOBS_PATH} interval", MAX_JOB_WINDOW)
         if window.end - window.start > span:
             for piece in split_window(window, span):
                 yield from self._read_with_job(piece)
