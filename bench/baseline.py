@@ -9,7 +9,8 @@ the benchmark), stats (path: a JSON summary of what was fetched, used for the mi
 It sends the tap's requests: one token, the wrap-up code listing (the tap reads it for `status`),
 the jobs availability date, then per window either a details job (submit, poll with the tap's
 0.5 s doubling sleeps, results at pageSize 1000) or the sync query (pageSize 100), with the tap's
-query bodies and windows (UTC-midnight pieces of at most 7 days). Each conversation is written
+query bodies and windows (UTC-midnight pieces of at most 7 days for the query; for jobs, the tap's even
+pieces of at most 14 days, as many as a multiple of its 2 jobs in flight). Each conversation is written
 as one JSON line. It stops paging at a short page, so it makes the minimum number of requests.
 No retries beyond honouring a 429's Retry-After (the benchmark runs it without faults).
 """
@@ -42,6 +43,19 @@ def windows(start: dt.datetime, end: dt.datetime, max_days: int = 7) -> list[tup
         piece_end = min(end, midnight)
         out.append((start, piece_end))
         start = piece_end
+    return out
+
+
+def job_windows(start: dt.datetime, end: dt.datetime, max_days: int = 14, jobs: int = 2) -> list[tuple]:
+    """The tap's job windows: the fewest even whole-day pieces of <= 14 days, a multiple of 2 in number."""
+    days = windows(start, end, 1)
+    count = -(-len(days) // max_days)
+    count = min(len(days), -(-count // jobs) * jobs)
+    out, first = [], 0
+    for index in range(count):
+        last = first + len(days) // count + (1 if index < len(days) % count else 0)
+        out.append((days[first][0], days[last - 1][1]))
+        first = last
     return out
 
 
@@ -97,7 +111,7 @@ def main(config_path: str) -> None:
     if mode != "never":
         available = ts(call("GET", f"{DETAILS}/jobs/availability")["dataAvailabilityDate"])
         split = min(max(available, start), end)
-        plan = [(w, True) for w in windows(start, split)]
+        plan = [(w, True) for w in job_windows(start, split)]
         if mode == "auto":
             plan += [(w, False) for w in windows(split, end)]
 
