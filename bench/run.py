@@ -401,7 +401,8 @@ def main(argv: list[str] | None = None) -> int:
                 stats["asked_availability"] = args.async_jobs != "never"
                 minimum = minimum_requests(stats)
                 title = "attempts stream" if streams == "attempts" else "full run, all streams"
-                results[streams] = throughput_section(table, title, taps, bases, minimum, cpu_target=target,
+                results[streams] = throughput_section(table, title, taps, bases, minimum,
+                                                      cpu_target=None if args.quick else target,
                                                       startup_cpu=startup)
             table.add("tap start-up CPU (import only)", f"{startup:.2f} s")
 
@@ -450,6 +451,9 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"\ntap-genesys-outbound benchmark: {args.attempts:,} attempts over {args.days} days, "
           f"async_jobs={args.async_jobs}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+    if args.quick:
+        table.notes.append("--quick: no verdict on records per CPU-second or the jobs' drain rate: at 5,000 attempts the "
+                           "import start-up and job set-up dominate them; run without --quick for those figures.")
     table.print()
     if args.json:
         write_json(Path(args.json), results)
@@ -507,7 +511,7 @@ def latency_section(table: Table, results: dict, work: Path, args: argparse.Name
             drain = j.records / j.wall / ceiling
             say(f"bench:     {j.records:,} records in {j.wall:.1f} s: {j.records / j.wall:,.0f}/s, drain {drain:.2f}")
             table.add(f"jobs: drain rate, {workers} worker(s)", f"{j.records / j.wall:,.0f} rec/s of {ceiling:,.0f}",
-                      ">= 0.45x", f"{drain:.2f}", drain >= 0.45 if workers > 1 else None)
+                      ">= 0.45x", f"{drain:.2f}", drain >= 0.45 if workers > 1 and not args.quick else None)
             table.add(f"  peak RSS, {workers} worker(s)", f"{j.rss_mb:.0f} MB", "< 200 MB", "", j.rss_mb < 200)
             out["jobs"][workers] = {"drain": drain, **dataclasses.asdict(j)}
 
