@@ -22,18 +22,17 @@ by a later one and the order cannot deadlock.
 from __future__ import annotations
 
 import collections
+import logging
 import threading
 import typing as t
 
 from tap_genesys_outbound.spill import PieceCodec, SpillFile
 
-if t.TYPE_CHECKING:
-    import logging
-
 T = t.TypeVar("T")
 R = t.TypeVar("R")
 
 _DONE = object()
+logger = logging.getLogger(__name__)
 #: Seconds between checks of the stop flag while a lane waits for room on its queue or for a job slot.
 _WAIT_POLL_SECONDS = 0.2
 
@@ -101,6 +100,19 @@ class _Turns:
         return taken
 
 
+_warned: set[str] = set()
+_warned_lock = threading.Lock()
+
+
+def _warn_once(message: str) -> None:
+    """Log `message` once per run (every lane would meet the same full disk)."""
+    with _warned_lock:
+        if message in _warned:
+            return
+        _warned.add(message)
+    logger.warning("%s", message)
+
+
 class _OnDisk:
     """Stands, in a backlog's order, for the next piece of its spill file: the piece's head, its body on disk."""
 
@@ -124,6 +136,7 @@ class _Backlog:
         self._codec = codec
         self._memory: collections.deque = collections.deque()
         self._disk = SpillFile() if codec is not None else None
+        self._disk_writable = self._disk is not None
         self._overflow: collections.deque = collections.deque()  # an _OnDisk head or a marker, in order
         self._changed = threading.Condition()
 
@@ -135,10 +148,17 @@ class _Backlog:
             while not stop.is_set():
                 if not self._overflow and len(self._memory) < self._in_memory:
                     self._memory.append(value)
-                elif self._disk is not None and (not piece or self._disk.has_room(len(body))):
-                    if piece:
+                elif self._disk is not None and not piece:
+                    self._overflow.append(value)
+                elif self._disk_writable and self._disk.has_room(len(body)):
+                    try:
                         self._disk.append(body)
-                    self._overflow.append(_OnDisk(head) if piece else value)
+                    except OSError as exc:  # no room or no temporary directory: wait for memory, as without a disk
+                        self._disk_writable = False
+                        _warn_once(f"read-ahead pages cannot wait in a temporary file ({exc}); reading ahead "
+                                   f"{self._in_memory} pages a window in memory only")
+                        continue
+                    self._overflow.append(_OnDisk(head))
                 else:
                     self._changed.wait(_WAIT_POLL_SECONDS)
                     continue

@@ -120,3 +120,22 @@ def test_a_failure_after_spilled_pieces_is_raised_after_them_in_order() -> None:
         for _item, pieces in ordered_reads([1, 2, 3], fetch, lanes=3, queue_size=1, spill=BytesCodec()):
             consumed.extend((piece["item"], piece["n"]) for piece in pieces)
     assert consumed == [(item, n) for item in (1, 2) for n in range(10)]
+
+
+def test_a_disk_that_refuses_writes_means_waiting_for_memory_not_failing(monkeypatch, caplog) -> None:
+    """A full disk (or no temporary directory) after 3 spilled pieces: the lane waits for memory, in order."""
+    real_append = SpillFile.append
+    appended = []
+
+    def append_until_full(self: SpillFile, data: bytes) -> None:
+        if len(appended) >= 3:
+            raise OSError(28, "No space left on device")
+        appended.append(data)
+        real_append(self, data)
+
+    monkeypatch.setattr(SpillFile, "append", append_until_full)
+    with caplog.at_level("WARNING"):
+        consumed, _read_ahead = _slow_consumer_run(BytesCodec())
+    assert consumed == [(item, n) for item in (1, 2, 3) for n in range(40)]
+    assert len(appended) == 3
+    assert "cannot wait in a temporary file" in caplog.text and "No space left on device" in caplog.text
