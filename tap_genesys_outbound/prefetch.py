@@ -100,19 +100,6 @@ class _Turns:
         return taken
 
 
-_warned: set[str] = set()
-_warned_lock = threading.Lock()
-
-
-def _warn_once(message: str) -> None:
-    """Log `message` once per run (every lane would meet the same full disk)."""
-    with _warned_lock:
-        if message in _warned:
-            return
-        _warned.add(message)
-    logger.warning("%s", message)
-
-
 class _OnDisk:
     """Stands, in a backlog's order, for the next piece of its spill file: the piece's head, its body on disk."""
 
@@ -131,9 +118,10 @@ class _Backlog:
     place in the same order but are never encoded.
     """
 
-    def __init__(self, in_memory: int, codec: PieceCodec | None) -> None:
+    def __init__(self, in_memory: int, codec: PieceCodec | None, note: t.Callable[[str], None]) -> None:
         self._in_memory = in_memory
         self._codec = codec
+        self._note = note
         self._memory: collections.deque = collections.deque()
         self._disk = SpillFile() if codec is not None else None
         self._disk_writable = self._disk is not None
@@ -155,7 +143,7 @@ class _Backlog:
                         self._disk.append(body)
                     except OSError as exc:  # no room or no temporary directory: wait for memory, as without a disk
                         self._disk_writable = False
-                        _warn_once(f"read-ahead pages cannot wait in a temporary file ({exc}); reading ahead "
+                        self._note(f"read-ahead pages cannot wait in a temporary file ({exc}); reading ahead "
                                    f"{self._in_memory} pages a window in memory only")
                         continue
                     self._overflow.append(_OnDisk(head))
@@ -248,11 +236,13 @@ def ordered_reads(
     job_slots: JobSlots | None = None,
     uses_job: t.Callable[[T], bool] = lambda _item: False,
     spill: PieceCodec | None = None,
+    note: t.Callable[[str], None] = logger.warning,
 ) -> t.Iterator[tuple[T, t.Iterator[R]]]:
     """`(item, what fetch(item) yields)` in the order of `items`, with up to `lanes` items read at once.
 
     Each lane keeps up to `queue_size` pieces in memory; with a `spill` codec, the rest wait in a
     temporary file (`spill.py`) so its reading never stops for the emitter, else the lane waits.
+    `note` logs that no temporary file could be written (each lane that meets it calls it).
     The caller must read each item's iterator to its end before asking for the next item.
     """
     if lanes <= 1:
@@ -273,7 +263,7 @@ def ordered_reads(
                 if turns is not None and uses_job(item):
                     job_turn = (lambda ticket: lambda: turns.take(ticket))(tickets)
                     tickets += 1
-                lane = _Lane(item, fetch, _Backlog(queue_size, spill), stop, job_turn, job_slots)
+                lane = _Lane(item, fetch, _Backlog(queue_size, spill, note), stop, job_turn, job_slots)
                 lane.start()
                 active.append(lane)
             lane = active.popleft()

@@ -153,7 +153,9 @@ class AttemptsStream(WindowedStream):
             return
         reads = ordered_reads(self.plan(self.windows(to_read)), self.read_window, lanes=self.api.max_in_flight,
                               queue_size=QUEUED_PAGES, job_slots=self.api.job_slots,
-                              uses_job=lambda read: read.use_job, spill=ResponsePageCodec())
+                              uses_job=lambda read: read.use_job, spill=ResponsePageCodec(),
+                              note=lambda line: self.limits.note("read-ahead spill", self.logger,
+                                                                 f"attempts: {line}"))
         mapper = None
         for read, pages in reads:  # in window order, whatever order the lanes finished in
             if mapper is None:  # asked once the lanes have started: the wrap-up listing overlaps their first requests
