@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## demo: start the bundled emulator, run `meltano run tap-genesys-outbound target-duckdb`, print row counts
+## demo: start the bundled emulator, run the tap into DuckDB with Meltano, print row counts, run dbt (models and tests) and the forecast
 demo: install
 	$(BIN)/python scripts/demo.py
 

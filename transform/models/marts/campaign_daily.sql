@@ -1,5 +1,6 @@
 -- Per campaign and local day (var time_zone): attempts by status, rates, handle times, and the execution_stats
--- figures of the same day side by side (tests/assert_campaign_daily_reconciles.sql compares them).
+-- figures of the same day side by side (tests/assert_campaign_daily_reconciles_with_execution_stats.sql
+-- compares them).
 with attempts as (
     select * from {{ ref('stg_genesys__attempts') }}
 ),
