@@ -63,6 +63,8 @@ class PageEnvelope(msgspec.Struct):
 
 
 _decode_envelope = msgspec.json.Decoder(PageEnvelope).decode
+#: Paging fields a mistyped envelope still keeps, each only with its own JSON type (a string `pageCount` is dropped).
+_ENVELOPE_TYPES = {"totalHits": int, "pageCount": int, "pageNumber": int, "cursor": str, "nextUri": str}
 
 
 def page_envelope(response: requests.Response) -> PageEnvelope:
@@ -73,9 +75,7 @@ def page_envelope(response: requests.Response) -> PageEnvelope:
             cached = _decode_envelope(response.content or b"{}")
         except (ValueError, msgspec.DecodeError):  # not JSON, or an envelope of other types: say it clearly
             body = response_json(response)
-            cached = PageEnvelope(
-                **{k: v for k, v in body.items() if k in PageEnvelope.__struct_fields__
-                   and isinstance(v, (int, str)) and not isinstance(v, bool)})
+            cached = PageEnvelope(**{k: v for k, v in body.items() if _ENVELOPE_TYPES.get(k) is type(v)})
             for key in ("entities", "conversations", "results"):
                 if isinstance(body.get(key), list):
                     setattr(cached, key, [msgspec.Raw(b"null")] * len(body[key]))
