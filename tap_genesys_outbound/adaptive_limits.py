@@ -78,8 +78,9 @@ def halve_span(span: dt.timedelta) -> dt.timedelta | None:
     """Half of an interval: whole days down to one day, then 12, 6, 3, 1 hours; None below one hour."""
     if span >= 2 * DAY:
         return (span // 2 // DAY) * DAY
-    hours = span // HOUR
-    return None if hours <= 1 else (hours // 2) * HOUR
+    if span < 2 * MIN_SPAN:
+        return None
+    return (span // 2 // HOUR) * HOUR
 
 
 def split_window(window: Window, span: dt.timedelta) -> list[Window]:
@@ -107,8 +108,6 @@ class AdaptiveLimits:
     def __init__(self) -> None:
         self._values: dict[str, t.Any] = {}
         self._lock = threading.Lock()
-        #: What was learned, one line per adaptation (also logged); for the summary and the tests.
-        self.learned: list[str] = []
 
     def get(self, key: str, start: t.Any) -> t.Any:  # noqa: ANN401
         """The value in use for `key`: `start` (today's guess) until a 400 taught a smaller one."""
@@ -130,7 +129,6 @@ class AdaptiveLimits:
                 return current  # another window learned as much or more already
             self._values[key] = smaller
             line = f'{label}: 400 "{exc.detail or exc}"; {what}'
-            self.learned.append(line)
         logger.warning("%s", line)
         return smaller
 
@@ -140,7 +138,6 @@ class AdaptiveLimits:
             if key in self._values:
                 return
             self._values[key] = True
-            self.learned.append(line)
         logger.warning("%s", line)
 
 

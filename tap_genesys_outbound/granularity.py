@@ -23,9 +23,8 @@ from __future__ import annotations
 import datetime as dt
 
 from tap_genesys_outbound import local_time
-from tap_genesys_outbound.windows import Window
+from tap_genesys_outbound.windows import DAY, Window
 
-DAY = dt.timedelta(days=1)
 SUB_DAILY = {"PT15M": dt.timedelta(minutes=15), "PT30M": dt.timedelta(minutes=30), "PT1H": dt.timedelta(hours=1)}
 #: Longest interval one request may span, per granularity.
 MAX_SPAN = {**{g: dt.timedelta(days=7) for g in SUB_DAILY}, "P1D": dt.timedelta(days=365),

@@ -31,6 +31,7 @@ from tap_genesys_outbound.adaptive_limits import (
     PAGE_SIZE,
     PREDICATES,
     RESULT_CAP,
+    batches,
     describe_span,
     halve_count,
     halve_span,
@@ -124,7 +125,7 @@ class AttemptsStream(WindowedStream):
         if not campaign_ids:
             return [None]
         size = self.limits.get(f"{path} predicates", len(campaign_ids))
-        return [campaign_ids[i: i + size] for i in range(0, len(campaign_ids), size)]
+        return batches(campaign_ids, size)
 
     def _learn(self, exc: GenesysAPIError, path: str, window: Window, page_size: int | None,
                batches: list[list[str] | None]) -> None:

@@ -27,6 +27,7 @@ from tap_genesys_outbound.adaptive_limits import (
     IDS,
     INTERVAL,
     MIN_BATCH,
+    batches,
     describe_span,
     halve_count,
     halve_span,
@@ -48,11 +49,6 @@ DIAGNOSTICS_PATH = "/api/v2/outbound/diagnostics/campaigns"
 PERFORMANCE_BATCH = 50  # documented maximum of the performance query
 DIAGNOSTICS_WINDOW_DAYS = 31
 DIAGNOSTICS_WINDOW = dt.timedelta(days=DIAGNOSTICS_WINDOW_DAYS)
-
-
-def batches(items: list[str], size: int) -> t.Iterator[list[str]]:
-    for i in range(0, len(items), max(size, 1)):
-        yield items[i: i + size]
 
 
 class CampaignScopedStream(GenesysStream):
