@@ -78,7 +78,7 @@ def _until(windows: t.Sequence[Window], limit: dt.datetime) -> list[Window]:
 
 
 def job_result_pages(client: GenesysClient, jobs_path: str, body: dict, *, timeout_seconds: float,
-                     results_params: dict | None = None, page_size: int | None = None,
+                     page_size: int | None = None,
                      page_size_in_body: bool = False, limits: AdaptiveLimits | None = None,
                      ) -> t.Iterator[requests.Response]:
     """Submit a job, wait for it, yield its result pages; cancel it unless every page was read.
@@ -118,7 +118,7 @@ def job_result_pages(client: GenesysClient, jobs_path: str, body: dict, *, timeo
         paginator = CursorPaginator()
         while not paginator.finished:
             asked = None if page_size_in_body else size()
-            params = {**(results_params or {}), **({"pageSize": asked} if asked else {}),
+            params = {**({"pageSize": asked} if asked else {}),
                       **({"cursor": paginator.current_value} if paginator.current_value else {})}
             try:
                 response = client.send(HTTPRequest(url=f"{client.api_url}{job_path}/results", params=params))
@@ -136,10 +136,11 @@ def job_result_pages(client: GenesysClient, jobs_path: str, body: dict, *, timeo
 
 
 def _submit(client: GenesysClient, jobs_path: str, body: dict) -> dict:
-    """POST the job; a 429 or a 4xx naming a limit means fewer jobs may run at once (`JobSlots.lower`).
+    """POST the job; a 429 or a 4xx naming a job limit means fewer jobs may run at once (`JobSlots.lower`).
 
-    The 429 is retried after its Retry-After like any other; a 4xx naming a limit sends this window
-    to the sync query (the head window never waits for a job slot, see `prefetch`)."""
+    The 429 is retried after its Retry-After like any other; a 4xx naming a job limit raises
+    `AnalyticsJobFailedError`, so this window is read with the sync query. A 4xx naming a size the job
+    asked for (interval, page size, buckets) is raised as it is, for the caller to adapt."""
     try:
         return client.post_json(jobs_path, body, on_rate_limited=lambda _response: client.job_slots.lower(
             f"{jobs_path} answered 429 to a submission"))

@@ -117,7 +117,8 @@ DURATION_FIELDS: tuple[tuple[str, str, str | None], ...] = (
 )
 
 _AGENT_SEGMENTS = frozenset({"interact", "hold", "wrapup"})  # derived from agent segments
-_SUMMED_METRICS = frozenset(m for _, m, _ in DURATION_FIELDS) | {
+#: The session metrics the mapper reads (agent ones summed, the others their maximum: the rule below).
+_SESSION_METRICS = frozenset(m for _, m, _ in DURATION_FIELDS) | {
     "nOutboundAbandoned", "tAbandon", "nError"}
 #: Metric rule (README "Metrics counted once"): which participant carries a metric is documented nowhere
 #: and the same metric can appear on two sessions of one conversation (genesys-api.md section 9). Agent
@@ -243,7 +244,7 @@ class _Scan:
         self.analyzer = self.analyzer or s.get("dispositionAnalyzer")
         for m in s.get("metrics") or ():
             name = m.get("name")
-            if name in _SUMMED_METRICS and m.get("value") is not None:
+            if name in _SESSION_METRICS and m.get("value") is not None:
                 value = m["value"]
                 if is_agent and name in _AGENT_METRICS:
                     self.agent_metrics[name] = self.agent_metrics.get(name, 0) + value
@@ -414,7 +415,7 @@ def _quality_flags(start: str | None, end: str | None, has_media: bool, status: 
 
 
 def _durations(scan: _Scan) -> dict[str, float | None]:
-    """Seconds from summed session metrics, else from segment durations.
+    """Seconds from the session metrics (agent ones summed, the others their maximum), else from segment durations.
 
     Agent-side segments (interact/hold/wrapup) are read on agent participants
     only, dialing/contacting on the customer side (else the dialer participant),
@@ -551,9 +552,9 @@ def _nested_list_problem(participants: object, kind: Callable[[object], str]) ->
     One plain loop rather than a generator of paths: it runs for every conversation.
     """
     def wrong(path: str, value: object) -> str:
-        if not isinstance(value, list):
+        if type(value) is not list:
             return f"{path} is a JSON {kind(value)}, not a list"
-        bad = next(item for item in value if not isinstance(item, dict))
+        bad = next(item for item in value if type(item) is not dict)  # the same test as the checks below
         return f"{path} holds a JSON {kind(bad)} where objects are expected"
 
     if participants is None:
